@@ -1,0 +1,106 @@
+/**
+ * RFC 8785 JSON Canonicalization Scheme (JCS).
+ *
+ * The kernel may import nothing but @noble/*, so this is a small implementation; the test suite
+ * checks it against the RFC's examples and, differentially, against the `canonicalize` package
+ * (the RFC authors' implementation) on random JSON values.
+ *
+ * JCS serialises numbers exactly as ECMAScript's Number.prototype.toString does and strings exactly
+ * as JSON.stringify does, and sorts object keys by UTF-16 code units — which is what the default
+ * string comparison in JavaScript does. What is left to us is refusing what JCS cannot represent.
+ */
+
+export class CanonicalizeError extends Error {
+  readonly code = "CANONICALIZE_FAILED";
+  constructor(message: string) {
+    super(message);
+    this.name = "CanonicalizeError";
+  }
+}
+
+/** Nesting deeper than this is refused rather than risking a stack overflow on hostile input. */
+export const MAX_CANONICAL_DEPTH = 100;
+
+// A lone surrogate cannot be encoded as UTF-8; I-JSON (which JCS requires) forbids it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function serialiseString(value: string): string {
+  if (LONE_SURROGATE.test(value)) throw new CanonicalizeError("string contains a lone surrogate");
+  return JSON.stringify(value);
+}
+
+function serialise(value: unknown, depth: number, out: string[]): void {
+  if (depth > MAX_CANONICAL_DEPTH) throw new CanonicalizeError("value nested too deeply");
+  if (value === null) {
+    out.push("null");
+    return;
+  }
+  switch (typeof value) {
+    case "boolean":
+      out.push(value ? "true" : "false");
+      return;
+    case "number":
+      if (!Number.isFinite(value)) throw new CanonicalizeError("non-finite number");
+      // Number#toString is the ECMAScript serialisation JCS prescribes; -0 becomes "0".
+      out.push(Object.is(value, -0) ? "0" : String(value));
+      return;
+    case "string":
+      out.push(serialiseString(value));
+      return;
+    case "object": {
+      if (Array.isArray(value)) {
+        out.push("[");
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out.push(",");
+          const item: unknown = value[i];
+          if (item === undefined) throw new CanonicalizeError("undefined array element");
+          serialise(item, depth + 1, out);
+        }
+        out.push("]");
+        return;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new CanonicalizeError("only plain objects can be canonicalised");
+      }
+      const record = value as Record<string, unknown>;
+      // Properties whose value is undefined are absent, as in JSON.stringify.
+      const keys = Object.keys(record)
+        .filter((k) => record[k] !== undefined)
+        .sort();
+      out.push("{");
+      keys.forEach((key, i) => {
+        if (i > 0) out.push(",");
+        out.push(serialiseString(key), ":");
+        serialise(record[key], depth + 1, out);
+      });
+      out.push("}");
+      return;
+    }
+    default:
+      throw new CanonicalizeError(`cannot canonicalise a value of type ${typeof value}`);
+  }
+}
+
+/**
+ * Returns the RFC 8785 canonical JSON text of `value`.
+ * Throws CanonicalizeError for values JSON cannot carry (NaN, Infinity, bigint, functions,
+ * symbols, lone surrogates, class instances, nesting deeper than MAX_CANONICAL_DEPTH).
+ */
+export function canonicalJson(value: unknown): string {
+  const out: string[] = [];
+  serialise(value, 0, out);
+  return out.join("");
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 bytes of canonicalJson(value). Throws like canonicalJson. */
+export function canonicalBytes(value: unknown): Uint8Array {
+  return encoder.encode(canonicalJson(value));
+}
+
+/** UTF-8 encoding; exported so callers need not build their own encoder. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
