@@ -1,0 +1,15 @@
+import { auditLength } from "@/lib/server/audit-log";
+import { renderMetrics } from "@/lib/server/metrics";
+
+export const dynamic = "force-dynamic";
+
+/** Prometheus text format. Counts only, nothing secret: served without authentication. */
+export async function GET() {
+  let length = -1;
+  try {
+    length = await auditLength();
+  } catch {
+    // Metrics must answer while the database is down; -1 says "unknown".
+  }
+  return new Response(renderMetrics(length), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" } });
+}

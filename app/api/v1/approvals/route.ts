@@ -1,0 +1,9 @@
+import { listApprovals } from "@/lib/server/approvals";
+import { requireHuman, route } from "@/lib/server/http";
+
+export const dynamic = "force-dynamic";
+
+export const GET = route({ audience: "human" }, async ({ req, principal }) => {
+  const status = new URL(req.url).searchParams.get("status") ?? undefined;
+  return listApprovals(requireHuman(principal), status === "PENDING" || status === "APPROVED" || status === "REFUSED" ? status : undefined);
+});

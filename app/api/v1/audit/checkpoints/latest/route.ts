@@ -1,0 +1,6 @@
+import { latestCheckpoint } from "@/lib/server/audit-read";
+import { route } from "@/lib/server/http";
+
+export const dynamic = "force-dynamic";
+
+export const GET = route({ audience: "human" }, async () => latestCheckpoint());

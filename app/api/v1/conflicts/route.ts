@@ -1,0 +1,6 @@
+import { listConflicts } from "@/lib/server/conflicts";
+import { requireHuman, route } from "@/lib/server/http";
+
+export const dynamic = "force-dynamic";
+
+export const GET = route({ audience: "human" }, async ({ principal }) => listConflicts(requireHuman(principal)));

@@ -1,0 +1,6 @@
+import { route } from "@/lib/server/http";
+import { publicKeys } from "@/lib/server/keys";
+
+export const dynamic = "force-dynamic";
+
+export const GET = route({ audience: "public" }, async () => publicKeys());

@@ -1,0 +1,6 @@
+import { getMachine } from "@/lib/server/authority";
+import { requireHuman, route } from "@/lib/server/http";
+
+export const dynamic = "force-dynamic";
+
+export const GET = route({ audience: "human" }, async ({ params, principal }) => getMachine(requireHuman(principal), params.id!));

@@ -1,0 +1,349 @@
+/**
+ * The contracts of the REST API: one zod schema per request and response, shared by the route
+ * handlers, the OpenAPI document, the SDK and the console. Objects are strict: unknown keys are
+ * rejected, never ignored.
+ */
+import { z } from "zod";
+import { FLAGS, RESOURCE_TYPES, VIOLATION_CODES, WARNING_CODES } from "../kernel/types";
+
+// --------------------------------------------------------------------------------------------
+// Building blocks
+// --------------------------------------------------------------------------------------------
+
+// eslint-disable-next-line no-control-regex
+const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+
+export const Id = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(NO_CONTROL, "must not contain control characters")
+  .describe("An identifier: 1-256 characters without control characters");
+
+export const Hex = z.string().regex(/^[0-9a-f]*$/, "lowercase hex");
+export const IsoTime = z.iso.datetime({ offset: false }).describe("ISO-8601 UTC time, e.g. 2026-01-01T00:00:00.000Z");
+export const ResourceType = z.enum(RESOURCE_TYPES);
+export const ViolationCode = z.enum(VIOLATION_CODES);
+export const WarningCode = z.enum(WARNING_CODES);
+
+export const ERROR_CODES = [
+  "BAD_REQUEST",
+  "VALIDATION_FAILED",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "CSRF_FAILED",
+  "NOT_FOUND",
+  "CONFLICT",
+  "GRANT_REFUSED",
+  "NOT_APPROVABLE",
+  "PERMIT_INVALID",
+  "PERMIT_REUSED",
+  "RATE_LIMITED",
+  "SERVICE_UNAVAILABLE",
+  "INTERNAL_ERROR",
+] as const;
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    code: ErrorCode,
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+  /** On agent routes every error is also a refusal: nothing was permitted. */
+  permitted: z.literal(false).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+// --------------------------------------------------------------------------------------------
+// Actions and decisions
+// --------------------------------------------------------------------------------------------
+
+const flagShape = Object.fromEntries(FLAGS.map((f) => [f, z.boolean().optional()])) as Record<
+  (typeof FLAGS)[number],
+  z.ZodOptional<z.ZodBoolean>
+>;
+
+/**
+ * An action as an agent sends it (design §4). Documented here; at run time the kernel's own
+ * strict parser decides, so that a malformed action becomes a signed, audited BLOCKED decision
+ * (MALFORMED_ACTION) rather than a bare HTTP error.
+ */
+export const Action = z.strictObject({
+  actionId: Id,
+  actor: Id,
+  reads: z.array(Id).max(1000).optional(),
+  writes: z.array(Id).max(1000).optional(),
+  delegates: z.array(Id).max(1000).optional(),
+  governsHumans: z.array(Id).max(1000).optional(),
+  description: z.string().max(10_000).optional(),
+  argument: z.string().max(10_000).optional(),
+  ...flagShape,
+});
+export type ActionInput = z.infer<typeof Action>;
+
+export const SessionId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, "letters, digits and . _ : -");
+
+/** What the route parses; `action` goes to the kernel unparsed. */
+export const VerifyEnvelope = z.strictObject({ action: z.unknown(), session: SessionId.optional() });
+export const VerifyRequest = z.strictObject({ action: Action, session: SessionId.optional() });
+export const VerifyPlanEnvelope = z.strictObject({ actions: z.array(z.unknown()).min(1).max(1000), session: SessionId.optional() });
+export const VerifyPlanRequest = z.strictObject({ actions: z.array(Action).min(1).max(1000), session: SessionId.optional() });
+
+export const DecisionViolation = z.strictObject({
+  code: ViolationCode,
+  axiom: z.string(),
+  message: z.string(),
+  flag: z.enum(FLAGS).optional(),
+  resource: z.string().optional(),
+  human: z.string().optional(),
+  step: z.number().int().optional(),
+});
+export const DecisionWarning = z.strictObject({ code: WarningCode, message: z.string(), resource: z.string().optional() });
+export const SnapshotRef = z.strictObject({ version: z.number().int(), digest: z.string() });
+
+export const DecisionRecord = z.strictObject({
+  v: z.literal(1),
+  mode: z.enum(["live", "stateless"]),
+  actionId: z.string(),
+  actor: z.string(),
+  actionDigest: Hex,
+  permitted: z.boolean(),
+  violations: z.array(DecisionViolation),
+  warnings: z.array(DecisionWarning),
+  confidence: z.number(),
+  requiresHumanArbitration: z.boolean(),
+  manipulationScore: z.number(),
+  snapshot: SnapshotRef,
+  decidedAt: z.string(),
+  expiresAt: z.string().optional(),
+  nonce: Hex,
+  keyId: z.string(),
+  auditSeq: z.number().int().optional(),
+  session: z.string().optional(),
+});
+
+/** `record` is exactly the signed object: verify it as domain prefix ++ RFC 8785 JSON of record. */
+export const SignedDecision = z.strictObject({ record: DecisionRecord, signature: Hex, keyId: z.string() });
+export type SignedDecision = z.infer<typeof SignedDecision>;
+
+export const SignedPlanDecision = z.strictObject({
+  record: z.record(z.string(), z.unknown()),
+  signature: Hex,
+  keyId: z.string(),
+});
+
+export const RedeemRequest = z.strictObject({ record: DecisionRecord, signature: Hex, keyId: z.string() });
+export const RedeemResponse = z.strictObject({ redeemed: z.literal(true), nonce: z.string(), actionId: z.string() });
+
+/** The original kernel's wire request, accepted by the stateless endpoint (validated by the kernel). */
+export const StatelessRequest = z.record(z.string(), z.unknown()).describe(
+  "The original kernel's JSON wire request: { registry: { claims, machine_owners }, action } or { registry, actions }",
+);
+
+export const PublicKeyInfo = z.strictObject({
+  keyId: z.string(),
+  algorithm: z.literal("Ed25519"),
+  publicKey: Hex,
+  status: z.enum(["current", "retired"]),
+});
+export const KeysResponse = z.strictObject({ domain: z.string(), keys: z.array(PublicKeyInfo) });
+
+// --------------------------------------------------------------------------------------------
+// Authority: owners, machines, resources, grants, halts, tokens
+// --------------------------------------------------------------------------------------------
+
+export const Email = z.email().max(254);
+export const Password = z.string().min(12, "at least 12 characters").max(256);
+
+export const SessionRequest = z.strictObject({ email: Email, password: z.string().min(1).max(256) });
+export const Principal = z.strictObject({
+  accountId: z.string(),
+  role: z.enum(["OWNER", "OPERATOR"]),
+  entityId: z.string().nullable(),
+  email: z.string(),
+  displayName: z.string(),
+});
+export const SessionResponse = z.strictObject({ principal: Principal, csrfToken: z.string() });
+
+export const CreateOwnerRequest = z.strictObject({
+  id: Id,
+  displayName: z.string().min(1).max(200),
+  email: Email,
+  password: Password,
+});
+export const Owner = z.strictObject({ id: z.string(), displayName: z.string(), email: z.string().nullable(), createdAt: IsoTime });
+
+export const CreateMachineRequest = z.strictObject({
+  id: Id,
+  owner: Id.optional().describe("The owning human; defaults to the signed-in owner. The operator must name one."),
+  displayName: z.string().min(1).max(200).optional(),
+});
+export const Machine = z.strictObject({
+  id: z.string(),
+  displayName: z.string(),
+  owner: z.string(),
+  halted: z.boolean(),
+  createdAt: IsoTime,
+});
+
+export const CreateResourceRequest = z.strictObject({
+  id: Id,
+  type: ResourceType,
+  scope: z.string().max(1024),
+  isPublic: z.boolean().default(false),
+  ifcLabel: z.string().min(1).max(64).optional(),
+  owner: Id.optional(),
+});
+export const Resource = z.strictObject({
+  id: z.string(),
+  type: ResourceType,
+  scope: z.string(),
+  isPublic: z.boolean(),
+  ifcLabel: z.string().nullable(),
+  owner: z.string().nullable(),
+  createdAt: IsoTime,
+});
+
+export const CreateGrantRequest = z
+  .strictObject({
+    holder: Id,
+    resource: Id.optional(),
+    scope: z.string().max(1024).optional(),
+    canRead: z.boolean(),
+    canWrite: z.boolean(),
+    canDelegate: z.boolean(),
+    confidence: z.number().gt(0).lte(1).optional(),
+    expiresAt: IsoTime.optional(),
+    grantor: Id.optional().describe("Defaults to the signed-in owner."),
+  })
+  .refine((g) => (g.resource === undefined) !== (g.scope === undefined), {
+    message: "name exactly one of resource and scope",
+  });
+export const Grant = z.strictObject({
+  id: z.string(),
+  holder: z.string(),
+  resource: z.string().nullable(),
+  scope: z.string().nullable(),
+  canRead: z.boolean(),
+  canWrite: z.boolean(),
+  canDelegate: z.boolean(),
+  confidence: z.number(),
+  expiresAt: IsoTime.nullable(),
+  grantor: z.string().nullable(),
+  revokedAt: IsoTime.nullable(),
+  createdAt: IsoTime,
+});
+export const GrantRefusal = z.strictObject({
+  error: z.strictObject({
+    code: z.literal("GRANT_REFUSED"),
+    message: z.string(),
+    details: z.array(z.strictObject({ code: z.string(), message: z.string() })),
+  }),
+});
+
+export const HaltRequest = z.strictObject({ reason: z.string().max(1000).optional() });
+export const HaltResponse = z.strictObject({ halted: z.array(z.string()), registryVersion: z.number().int() });
+export const ResumeResponse = z.strictObject({ resumed: z.string(), registryVersion: z.number().int() });
+
+export const CreateTokenRequest = z.strictObject({ label: z.string().min(1).max(100).default("agent") });
+export const Token = z.strictObject({
+  id: z.string(),
+  machineId: z.string(),
+  label: z.string(),
+  createdAt: IsoTime,
+  revokedAt: IsoTime.nullable(),
+  lastUsedAt: IsoTime.nullable(),
+});
+export const CreatedToken = Token.extend({ secret: z.string().describe("Shown once; only its hash is stored") });
+
+// --------------------------------------------------------------------------------------------
+// Approvals, conflicts, audit
+// --------------------------------------------------------------------------------------------
+
+export const MissingGrant = z.strictObject({
+  resource: z.string(),
+  right: z.enum(["read", "write", "delegate"]),
+  code: ViolationCode,
+});
+export const Approval = z.strictObject({
+  id: z.string(),
+  machineId: z.string(),
+  ownerId: z.string(),
+  actionId: z.string(),
+  action: z.unknown(),
+  actionDigest: z.string(),
+  auditSeq: z.number().int(),
+  violations: z.array(DecisionViolation),
+  missingGrants: z.array(MissingGrant),
+  curable: z.boolean(),
+  status: z.enum(["PENDING", "APPROVED", "REFUSED"]),
+  reason: z.string().nullable(),
+  createdAt: IsoTime,
+  decidedAt: IsoTime.nullable(),
+  decidedBy: z.string().nullable(),
+});
+export const ApproveRequest = z.strictObject({
+  ttlSeconds: z.number().int().min(10).max(86_400).default(300).describe("Lifetime of the narrow grant"),
+});
+export const RefuseRequest = z.strictObject({ reason: z.string().min(1).max(1000) });
+
+export const Conflict = z.strictObject({
+  id: z.string(),
+  resourceId: z.string(),
+  claimA: Grant,
+  claimB: Grant,
+  suggestion: z.unknown(),
+  status: z.enum(["OPEN", "RESOLVED"]),
+  resolution: z.unknown().nullable(),
+  createdAt: IsoTime,
+  resolvedAt: IsoTime.nullable(),
+  resolvedBy: z.string().nullable(),
+});
+export const ResolveConflictRequest = z.discriminatedUnion("strategy", [
+  z.strictObject({ strategy: z.literal("keep"), keep: z.enum(["A", "B"]) }),
+  z.strictObject({ strategy: z.literal("split"), scopeA: z.string().max(1024), scopeB: z.string().max(1024) }),
+  z.strictObject({ strategy: z.literal("lower-confidence"), claim: z.enum(["A", "B"]), confidence: z.number().gt(0).lt(0.8) }),
+]);
+
+export const AuditQuery = z.strictObject({
+  machine: Id.optional(),
+  kind: z.enum(["decision", "plan", "authority", "key", "system"]).optional(),
+  outcome: z.enum(["permitted", "blocked"]).optional(),
+  code: ViolationCode.optional(),
+  from: IsoTime.optional(),
+  to: IsoTime.optional(),
+  afterSeq: z.coerce.number().int().min(-1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const AuditEntry = z.strictObject({
+  seq: z.number().int(),
+  prevHash: z.string(),
+  payload: z.unknown(),
+  entryHash: z.string(),
+  signature: z.string(),
+  keyId: z.string(),
+  recordedAt: z.string().optional(),
+});
+export const AuditPage = z.strictObject({ entries: z.array(AuditEntry), nextAfterSeq: z.number().int().nullable() });
+export const SignedCheckpointBody = z.strictObject({
+  checkpoint: z.record(z.string(), z.unknown()),
+  signature: Hex,
+});
+export const InclusionProof = z.strictObject({
+  seq: z.number().int(),
+  treeSize: z.number().int(),
+  leaf: z.string(),
+  proof: z.array(z.string()),
+  rootHash: z.string(),
+});
+export const ConsistencyProof = z.strictObject({
+  from: z.number().int(),
+  to: z.number().int(),
+  proof: z.array(z.string()),
+  fromRoot: z.string(),
+  toRoot: z.string(),
+});

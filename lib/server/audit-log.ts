@@ -1,0 +1,316 @@
+import "server-only";
+import { buildAuditEntry, checkpointSigningBytes, GENESIS_HASH, type AuditEntry, type AuditPayload, type Checkpoint, type SignedCheckpoint } from "../kernel/audit";
+import { formatIso } from "../kernel/iso-time";
+import { MerkleAccumulator, consistencyProof, inclusionProof, merkleRoot } from "../kernel/merkle";
+import { databaseConfig } from "./config";
+import { getDb } from "./db/client";
+import { log } from "./log";
+import type { Tx } from "./registry";
+import { loadSigner, SignerUnavailableError, type Signer } from "./signer";
+
+/**
+ * The append-only, hash-chained audit log (design §7). Appends happen only inside
+ * `withAuditTransaction`, which serialises them: an in-process lock, plus on PostgreSQL a
+ * transaction-scoped advisory lock so replicas take turns. The database refuses anything that is
+ * not a one-step extension of the chain, so even a bug here cannot fork it: the transaction fails
+ * and the caller answers BLOCKED.
+ */
+
+// ------------------------------------------------------------------------------------------------
+// Serialisation
+// ------------------------------------------------------------------------------------------------
+
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+const globalState = globalThis as unknown as {
+  __fkAudit?: { mutex: Mutex; signer: Signer | null; keyRegistered: string | null; merkle: MerkleAccumulator | null; lastCheckpointSize: number };
+};
+const state = (globalState.__fkAudit ??= { mutex: new Mutex(), signer: null, keyRegistered: null, merkle: null, lastCheckpointSize: -1 });
+
+const ADVISORY_LOCK_KEY = 7_262_737; // any constant shared by all replicas
+
+/** The process's signer. Throws SignerUnavailableError when the key is missing or unreadable. */
+export function getSigner(): Signer {
+  state.signer ??= loadSigner();
+  return state.signer;
+}
+
+export interface AuditColumns {
+  kind: string;
+  actorId?: string | null;
+  machineId?: string | null;
+  ownerId?: string | null;
+  permitted?: boolean | null;
+  codes?: string | null;
+}
+
+/** Builds entries within one transaction; they are inserted together when the transaction ends. */
+export class AuditAppender {
+  private readonly pending: { entry: AuditEntry; columns: AuditColumns }[] = [];
+
+  constructor(
+    private last: { seq: number; entryHash: string } | null,
+    private readonly signer: Signer,
+  ) {}
+
+  /** The sequence number the next append will get. */
+  get nextSeq(): number {
+    return this.last === null ? 0 : this.last.seq + 1;
+  }
+
+  get keyId(): string {
+    return this.signer.keyId;
+  }
+
+  sign(bytes: Uint8Array): string {
+    return this.signer.sign(bytes);
+  }
+
+  append(payload: AuditPayload, columns: AuditColumns, now = Date.now()): AuditEntry {
+    const entry = buildAuditEntry(this.last, payload, (b) => this.signer.sign(b), this.signer.keyId, { now });
+    this.last = { seq: entry.seq, entryHash: entry.entryHash };
+    this.pending.push({ entry, columns });
+    return entry;
+  }
+
+  get appended(): readonly AuditEntry[] {
+    return this.pending.map((p) => p.entry);
+  }
+
+  async flush(tx: Tx): Promise<void> {
+    if (this.pending.length === 0) return;
+    await tx.auditEntry.createMany({
+      data: this.pending.map(({ entry, columns }) => ({
+        seq: entry.seq,
+        prevHash: entry.prevHash,
+        entryHash: entry.entryHash,
+        payload: JSON.stringify(entry.payload),
+        signature: entry.signature,
+        keyId: entry.keyId,
+        recordedAt: new Date(entry.recordedAt ?? Date.now()),
+        kind: columns.kind,
+        actorId: columns.actorId ?? null,
+        machineId: columns.machineId ?? null,
+        ownerId: columns.ownerId ?? null,
+        permitted: columns.permitted ?? null,
+        codes: columns.codes ?? null,
+      })),
+    });
+  }
+}
+
+async function lastEntry(tx: Tx): Promise<{ seq: number; entryHash: string } | null> {
+  return tx.auditEntry.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, entryHash: true } });
+}
+
+/** Registers the signing key's public half and audits its activation, once per key. */
+async function ensureKeyRegistered(tx: Tx, audit: AuditAppender, signer: Signer): Promise<void> {
+  if (state.keyRegistered === signer.keyId) return;
+  const existing = await tx.signingKey.findUnique({ where: { keyId: signer.keyId } });
+  if (!existing) {
+    const previous = await tx.signingKey.findFirst({ where: { status: "current" } });
+    if (previous) {
+      // SigningKey is not an audit table; retiring a key is an update of its status only.
+      await tx.signingKey.update({ where: { keyId: previous.keyId }, data: { status: "retired", retiredAt: new Date() } });
+    }
+    await tx.signingKey.create({ data: { keyId: signer.keyId, publicKey: signer.publicKeyHex, status: "current" } });
+    audit.append(
+      {
+        kind: "key",
+        op: previous ? "rotate" : "activate",
+        keyId: signer.keyId,
+        publicKey: signer.publicKeyHex,
+        ...(previous ? { previousKeyId: previous.keyId } : {}),
+      },
+      { kind: "key" },
+    );
+  } else if (existing.status !== "current") {
+    throw new SignerUnavailableError(`the configured signing key ${signer.keyId} was retired; configure the current key`);
+  }
+  state.keyRegistered = signer.keyId;
+}
+
+export interface AuditTransactionOptions {
+  /** Interactive transaction timeout; the decision path keeps it short. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `fn` in one database transaction that may append audit entries; they are committed with
+ * everything else `fn` wrote, or not at all. Throws when anything fails — the caller turns that
+ * into a refusal.
+ */
+export async function withAuditTransaction<T>(
+  fn: (tx: Tx, audit: AuditAppender) => Promise<T>,
+  options: AuditTransactionOptions = {},
+): Promise<{ result: T; entries: readonly AuditEntry[] }> {
+  const signer = getSigner();
+  const db = getDb();
+  const postgres = databaseConfig().provider === "postgresql";
+  return state.mutex.run(() =>
+    db.$transaction(
+      async (tx) => {
+        if (postgres) await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`);
+        const audit = new AuditAppender(await lastEntry(tx), signer);
+        await ensureKeyRegistered(tx, audit, signer);
+        const result = await fn(tx, audit);
+        await audit.flush(tx);
+        return { result, entries: audit.appended };
+      },
+      { timeout: options.timeoutMs ?? 20_000, maxWait: 20_000 },
+    ),
+  ).then((out) => {
+    afterCommit(out.entries.length);
+    return out;
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Checkpoints: signed Merkle tree heads every N entries or T seconds
+// ------------------------------------------------------------------------------------------------
+
+const CHECKPOINT_EVERY = Number(process.env.FK_CHECKPOINT_EVERY ?? 1000);
+const CHECKPOINT_SECONDS = Number(process.env.FK_CHECKPOINT_SECONDS ?? 30);
+let checkpointTimer: NodeJS.Timeout | null = null;
+let entriesSinceCheckpoint = 0;
+let checkpointRunning: Promise<unknown> | null = null;
+
+function afterCommit(appended: number): void {
+  if (appended === 0) return;
+  entriesSinceCheckpoint += appended;
+  if (!checkpointTimer && CHECKPOINT_SECONDS > 0) {
+    checkpointTimer = setInterval(() => void maybeCheckpoint(true), CHECKPOINT_SECONDS * 1000);
+    checkpointTimer.unref();
+  }
+  if (entriesSinceCheckpoint >= CHECKPOINT_EVERY) void maybeCheckpoint(false);
+}
+
+async function maybeCheckpoint(timer: boolean): Promise<void> {
+  if (checkpointRunning) return;
+  if (timer && entriesSinceCheckpoint === 0) return;
+  checkpointRunning = createCheckpoint()
+    .catch((error: unknown) => log("error", "checkpoint failed", { error }))
+    .finally(() => {
+      checkpointRunning = null;
+    });
+  await checkpointRunning;
+}
+
+/** Brings the in-memory Merkle accumulator up to the log's current end. */
+async function syncMerkle(tx: Tx): Promise<MerkleAccumulator> {
+  let acc = state.merkle ?? new MerkleAccumulator();
+  for (;;) {
+    const rows = await tx.auditEntry.findMany({
+      where: { seq: { gte: acc.size } },
+      orderBy: { seq: "asc" },
+      select: { seq: true, entryHash: true },
+      take: 5000,
+    });
+    if (rows.length === 0) break;
+    for (const r of rows) {
+      if (r.seq !== acc.size) {
+        acc = new MerkleAccumulator(); // the log is not what we remembered: start again
+        break;
+      }
+      acc.append(r.entryHash);
+    }
+  }
+  state.merkle = acc;
+  return acc;
+}
+
+/**
+ * Signs a checkpoint over every entry committed so far, unless the newest checkpoint already
+ * covers them. Returns the newest checkpoint either way (null for an empty log).
+ */
+export async function createCheckpoint(): Promise<SignedCheckpoint | null> {
+  const signer = getSigner();
+  const db = getDb();
+  return state.mutex.run(async () => {
+    const acc = await syncMerkle(db);
+    const latest = await db.checkpoint.findFirst({ orderBy: { treeSize: "desc" } });
+    if (acc.size === 0) return null;
+    if (latest && latest.treeSize >= acc.size) return toSigned(latest);
+    const last = await db.auditEntry.findUniqueOrThrow({ where: { seq: acc.size - 1 }, select: { entryHash: true } });
+    const checkpoint: Checkpoint = {
+      v: 1,
+      treeSize: acc.size,
+      rootHash: acc.root(),
+      lastEntryHash: last.entryHash,
+      createdAt: formatIso(Date.now()),
+      keyId: signer.keyId,
+    };
+    const signature = signer.sign(checkpointSigningBytes(checkpoint));
+    try {
+      await db.checkpoint.create({
+        data: {
+          treeSize: checkpoint.treeSize,
+          rootHash: checkpoint.rootHash,
+          body: JSON.stringify(checkpoint),
+          signature,
+          keyId: checkpoint.keyId,
+          createdAt: new Date(checkpoint.createdAt),
+        },
+      });
+    } catch (e) {
+      // Another replica checkpointed the same size first; theirs is as good as ours.
+      const row = await db.checkpoint.findUnique({ where: { treeSize: checkpoint.treeSize } });
+      if (!row) throw e;
+      return toSigned(row);
+    }
+    entriesSinceCheckpoint = 0;
+    state.lastCheckpointSize = checkpoint.treeSize;
+    return { checkpoint, signature };
+  });
+}
+
+export function toSigned(row: { body: string; signature: string }): SignedCheckpoint {
+  return { checkpoint: JSON.parse(row.body) as Checkpoint, signature: row.signature };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Reading
+// ------------------------------------------------------------------------------------------------
+
+export function rowToEntry(row: { seq: number; prevHash: string; entryHash: string; payload: string; signature: string; keyId: string; recordedAt: Date }): AuditEntry {
+  return {
+    seq: row.seq,
+    prevHash: row.prevHash,
+    payload: JSON.parse(row.payload) as AuditPayload,
+    entryHash: row.entryHash,
+    signature: row.signature,
+    keyId: row.keyId,
+    recordedAt: formatIso(row.recordedAt.getTime()),
+  };
+}
+
+async function leaves(size: number): Promise<string[]> {
+  const rows = await getDb().auditEntry.findMany({ where: { seq: { lt: size } }, orderBy: { seq: "asc" }, select: { entryHash: true } });
+  return rows.map((r) => r.entryHash);
+}
+
+export async function auditLength(): Promise<number> {
+  const last = await getDb().auditEntry.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } });
+  return last ? last.seq + 1 : 0;
+}
+
+export async function buildInclusionProof(seq: number, size: number) {
+  const l = await leaves(size);
+  if (l.length !== size || seq < 0 || seq >= size) return null;
+  return { seq, treeSize: size, leaf: l[seq]!, proof: inclusionProof(l, seq), rootHash: merkleRoot(l) };
+}
+
+export async function buildConsistencyProof(from: number, to: number) {
+  const l = await leaves(to);
+  if (l.length !== to || from < 1 || from > to) return null;
+  return { from, to, proof: consistencyProof(l, from), fromRoot: merkleRoot(l.slice(0, from)), toRoot: merkleRoot(l) };
+}
+
+export { GENESIS_HASH };

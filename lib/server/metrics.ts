@@ -1,0 +1,55 @@
+import "server-only";
+
+/** Prometheus counters and a latency histogram for decisions, kept per process. */
+const BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
+
+const metrics = ((globalThis as unknown as { __fkMetrics?: Metrics }).__fkMetrics ??= {
+  outcomes: new Map<string, number>(),
+  codes: new Map<string, number>(),
+  buckets: new Array<number>(BUCKETS_MS.length).fill(0),
+  count: 0,
+  sumMs: 0,
+});
+
+interface Metrics {
+  outcomes: Map<string, number>;
+  codes: Map<string, number>;
+  buckets: number[];
+  count: number;
+  sumMs: number;
+}
+
+export function recordDecision(outcome: "permitted" | "blocked" | "error", codes: readonly string[], started: bigint): void {
+  metrics.outcomes.set(outcome, (metrics.outcomes.get(outcome) ?? 0) + 1);
+  for (const c of new Set(codes)) metrics.codes.set(c, (metrics.codes.get(c) ?? 0) + 1);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  metrics.count += 1;
+  metrics.sumMs += ms;
+  BUCKETS_MS.forEach((b, i) => {
+    if (ms <= b) metrics.buckets[i]! += 1;
+  });
+}
+
+const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+export function renderMetrics(auditLength: number): string {
+  const lines: string[] = [];
+  lines.push("# HELP fk_decisions_total Decisions answered, by outcome (error = refused because it could not be recorded).");
+  lines.push("# TYPE fk_decisions_total counter");
+  for (const outcome of ["permitted", "blocked", "error"]) {
+    lines.push(`fk_decisions_total{outcome="${outcome}"} ${metrics.outcomes.get(outcome) ?? 0}`);
+  }
+  lines.push("# HELP fk_violations_total Decisions that carried a violation code.");
+  lines.push("# TYPE fk_violations_total counter");
+  for (const [code, n] of [...metrics.codes].sort()) lines.push(`fk_violations_total{code="${esc(code)}"} ${n}`);
+  lines.push("# HELP fk_decision_duration_seconds Time from request to committed, signed answer.");
+  lines.push("# TYPE fk_decision_duration_seconds histogram");
+  BUCKETS_MS.forEach((b, i) => lines.push(`fk_decision_duration_seconds_bucket{le="${b / 1000}"} ${metrics.buckets[i]}`));
+  lines.push(`fk_decision_duration_seconds_bucket{le="+Inf"} ${metrics.count}`);
+  lines.push(`fk_decision_duration_seconds_sum ${metrics.sumMs / 1000}`);
+  lines.push(`fk_decision_duration_seconds_count ${metrics.count}`);
+  lines.push("# HELP fk_audit_entries Entries in the audit log.");
+  lines.push("# TYPE fk_audit_entries gauge");
+  lines.push(`fk_audit_entries ${auditLength}`);
+  return lines.join("\n") + "\n";
+}
