@@ -54,6 +54,7 @@ export default tseslint.config(
     ignores: [
       "node_modules/**",
       ".next/**",
+      ".next-*/**",
       "data/**",
       "lib/server/generated/**",
       "test-results/**",

@@ -1,6 +1,8 @@
 import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
+  // FK_NEXT_DIST_DIR lets parallel work in one checkout build side by side.
+  distDir: process.env.FK_NEXT_DIST_DIR ?? ".next",
   // Native and WASM-backed server packages stay outside the bundle and are loaded by Node.
   serverExternalPackages: ["better-sqlite3", "@prisma/adapter-better-sqlite3", "@prisma/adapter-pg", "pg"],
   poweredByHeader: false,

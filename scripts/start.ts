@@ -7,48 +7,16 @@
  *  3. build the app when the sources changed since the last build;
  *  4. `next start` on PORT (default 3000).
  */
-import { spawn, spawnSync } from "node:child_process";
-import crypto from "node:crypto";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { databaseConfig, dataDir, describeDatabase } from "../lib/server/config";
 import { applyPendingMigrations, migrationStatus } from "../lib/server/db/migrations";
 import { seedIfEmpty } from "./seed";
+import { buildIfStale } from "./build-if-stale";
 
 const root = process.cwd();
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
-const BUILD_INPUTS = ["app", "components", "lib", "public", "next.config.ts", "package.json", "package-lock.json", "tsconfig.json"];
-const HASH_FILE = path.join(root, ".next", "fk-source-hash");
-
-function sourceHash(): string {
-  const hash = crypto.createHash("sha256");
-  const walk = (p: string) => {
-    if (!fs.existsSync(p)) return;
-    const stat = fs.statSync(p);
-    if (stat.isDirectory()) {
-      if (path.basename(p) === "node_modules" || path.basename(p) === "__tests__") return;
-      for (const name of fs.readdirSync(p).sort()) walk(path.join(p, name));
-    } else {
-      hash.update(path.relative(root, p)).update("\0").update(fs.readFileSync(p)).update("\0");
-    }
-  };
-  for (const input of BUILD_INPUTS) walk(path.join(root, input));
-  return hash.digest("hex");
-}
-
-function buildIfStale(): void {
-  const wanted = sourceHash();
-  const built = fs.existsSync(HASH_FILE) && fs.existsSync(path.join(root, ".next", "BUILD_ID")) ? fs.readFileSync(HASH_FILE, "utf8") : "";
-  if (built === wanted) return;
-  console.log("[start] building the console (first start, or the sources changed)…");
-  const result = spawnSync(process.execPath, [require_next(), "build"], { stdio: "inherit", env });
-  if (result.status !== 0) {
-    console.error("[start] next build failed");
-    process.exit(result.status ?? 1);
-  }
-  fs.writeFileSync(HASH_FILE, wanted);
-}
-
 function require_next(): string {
   return path.join(root, "node_modules", "next", "dist", "bin", "next");
 }
@@ -68,7 +36,7 @@ async function main(): Promise<void> {
     console.log(`[start] database: PostgreSQL ${describeDatabase(config)}`);
   }
   await seedIfEmpty();
-  if (process.env.FK_SKIP_BUILD !== "1") buildIfStale();
+  if (process.env.FK_SKIP_BUILD !== "1" && !buildIfStale()) process.exit(1);
   const port = process.env.PORT ?? "3000";
   const host = process.env.HOSTNAME ?? "0.0.0.0";
   console.log(`[start] console and API on http://localhost:${port}`);

@@ -75,6 +75,8 @@ function playwright(): StepResult {
 const STEPS: Record<string, () => StepResult> = {
   lint: () => plain("lint", bin("eslint"), ["--max-warnings", "0", "."]),
   typecheck: () => plain("typecheck", bin("tsc"), ["--noEmit"]),
+  // Integration suites that talk to a real server and the e2e suite start from this one build.
+  build: () => plain("build", process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "scripts/build-if-stale.ts"]),
   unit: () => vitest("unit"),
   integration: () => vitest("integration"),
   e2e: () => playwright(),

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "@/lib/server/db/client";
 import { applyPendingMigrations, diffDatamodels, listMigrations, migrationStatus, migrationsDir, schemaPath } from "@/lib/server/db/migrations";
-import { PROVIDERS, type TestDatabase } from "./databases";
+import { PROVIDERS, type TestDatabase } from "../support/databases";
 
 describe.each(PROVIDERS)("migrations on %s", (provider, fresh) => {
   let database: TestDatabase;
