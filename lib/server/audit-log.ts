@@ -157,7 +157,7 @@ export async function withAuditTransaction<T>(
   return state.mutex.run(() =>
     db.$transaction(
       async (tx) => {
-        if (postgres) await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`);
+        if (postgres) await tx.$queryRawUnsafe(`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})) AS l`);
         const audit = new AuditAppender(await lastEntry(tx), signer);
         await ensureKeyRegistered(tx, audit, signer);
         const result = await fn(tx, audit);

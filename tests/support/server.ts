@@ -9,6 +9,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { DatabaseConfig } from "@/lib/server/config";
+import { applyPendingMigrations } from "@/lib/server/db/migrations";
 
 export const OPERATOR_TOKEN = "operator-token-for-integration-tests-0123456789";
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -46,6 +47,9 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fk-srv-"));
   const db = options.database;
+  // `npm start` migrates the embedded SQLite itself but, by design, not PostgreSQL: do what an
+  // operator does (npm run db:migrate) first.
+  if (db?.provider === "postgresql") await applyPendingMigrations(db);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     PORT: String(port),
