@@ -9,6 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import Database from "better-sqlite3";
 import path from "node:path";
 import { databaseConfig, dataDir, describeDatabase } from "../lib/server/config";
 import { applyPendingMigrations, migrationStatus } from "../lib/server/db/migrations";
@@ -26,6 +27,11 @@ async function main(): Promise<void> {
   if (config.provider === "sqlite") {
     fs.mkdirSync(dataDir(), { recursive: true });
     const applied = await applyPendingMigrations(config);
+    // WAL: readers never wait for the audit writer; it is a property of the file, set once.
+    // synchronous stays FULL (SQLite's default): a commit is on disk before an answer leaves.
+    const sqlite = new Database(config.url);
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.close();
     console.log(`[start] database: SQLite at ${config.url}${applied.length ? ` (applied ${applied.join(", ")})` : ""}`);
   } else {
     const status = await migrationStatus(config);

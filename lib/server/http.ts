@@ -81,9 +81,19 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string
   return result.data;
 }
 
+/** Errors raised by Prisma or a driver adapter: the database is unreachable or refused the work. */
+function isDatabaseError(error: unknown): boolean {
+  const name = error instanceof Error ? error.constructor.name : "";
+  return name.startsWith("PrismaClient") || name === "DriverAdapterError";
+}
+
 export function errorResponse(error: unknown, audience: Audience): Response {
   const apiError =
-    error instanceof ApiError ? error : new ApiError("INTERNAL_ERROR", "the request failed; nothing was changed or permitted");
+    error instanceof ApiError
+      ? error
+      : isDatabaseError(error)
+        ? new ApiError("SERVICE_UNAVAILABLE", "the database is unavailable; nothing was changed or permitted")
+        : new ApiError("INTERNAL_ERROR", "the request failed; nothing was changed or permitted");
   if (!(error instanceof ApiError)) log("error", "unhandled error in a route", { error });
   const body: Record<string, unknown> = {
     error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined ? { details: apiError.details } : {}) },

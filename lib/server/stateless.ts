@@ -1,6 +1,54 @@
 import "server-only";
-import { ApiError } from "./errors";
+import crypto from "node:crypto";
+import { canonicalJson } from "../kernel/canonical";
+import { buildDecisionRecord, buildPlanDecisionRecord, decisionSigningBytes, planDecisionSigningBytes } from "../kernel/signing";
+import type { Action } from "../kernel/types";
+import { parseWirePlan, parseWireRequest, renderOriginal, verifyWire, verifyWirePlan } from "../kernel/wire";
+import { getSigner } from "./audit-log";
 
-export async function statelessVerify(_body: unknown): Promise<unknown> {
-  throw new ApiError("SERVICE_UNAVAILABLE", "pending wire module");
+/**
+ * The stateless endpoint: the original kernel's JSON wire request, with the registry in the
+ * request. The answer is signed with mode "stateless" — proof of what the kernel answered for that
+ * input, never a permit (a stateless record has no expiry and verifyPermit refuses it) — and is not
+ * written to the audit log, since it decides nothing about this installation's registry.
+ */
+const nonce = () => crypto.randomBytes(16).toString("hex");
+
+function rawDigest(input: unknown): string {
+  let text = "unrepresentable";
+  try {
+    text = canonicalJson(input);
+  } catch {
+    // keep the placeholder: the digest then says "not JSON data"
+  }
+  return crypto.createHash("sha256").update(text).digest("hex");
+}
+
+export async function statelessVerify(body: Record<string, unknown>) {
+  const signer = getSigner();
+  const now = Date.now();
+  if (Object.hasOwn(body, "actions")) {
+    const plan = verifyWirePlan(body, now);
+    const parsed = parseWirePlan(body);
+    const actions: Action[] = parsed.ok ? parsed.actions : [];
+    const signable = parsed.ok && plan.steps.length === actions.length;
+    const signed = signable
+      ? (() => {
+          const record = buildPlanDecisionRecord({ mode: "stateless", now, nonce: nonce(), keyId: signer.keyId, results: plan.steps, actions, snapshot: plan.steps[0]?.snapshot ?? { version: 0, digest: "" } });
+          return { record, signature: signer.sign(planDecisionSigningBytes(record)), keyId: signer.keyId };
+        })()
+      : null;
+    return { permitted: plan.permitted, steps: plan.steps, original: plan.steps.map(renderOriginal), ...(signed ?? {}) };
+  }
+  const result = verifyWire(body, now);
+  const parsed = parseWireRequest(body);
+  const record = buildDecisionRecord({
+    mode: "stateless",
+    now,
+    nonce: nonce(),
+    keyId: signer.keyId,
+    ...(parsed.ok && parsed.action.actionId === result.actionId ? { action: parsed.action } : { actor: "(unparsed)", actionDigest: rawDigest(body) }),
+    result,
+  });
+  return { result, original: renderOriginal(result), record, signature: signer.sign(decisionSigningBytes(record)), keyId: signer.keyId };
 }

@@ -10,7 +10,7 @@ export function adapterFactory(config: DatabaseConfig, maxConnections = 10): Pri
   if (config.provider === "sqlite") {
     if (config.url !== ":memory:") fs.mkdirSync(path.dirname(/*turbopackIgnore: true*/ config.url), { recursive: true });
     // Millisecond timestamps keep ordering exact and comparisons cheap.
-    return new PrismaBetterSqlite3({ url: config.url, timeout: 10_000 }, { timestampFormat: "unixepoch-ms" });
+    return new PrismaBetterSqlite3({ url: config.url, timeout: Number(process.env.FK_SQLITE_BUSY_MS ?? 5000) }, { timestampFormat: "unixepoch-ms" });
   }
   return new PrismaPg({ connectionString: config.url, max: maxConnections });
 }
