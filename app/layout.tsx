@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
+import { Providers } from "@/components/providers";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -11,15 +12,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
-        <header className="topbar">
-          <a href="/" className="brand">
-            Freedom Kernel
-          </a>
-          <nav aria-label="Main">
-            <a href="/">Dashboard</a>
-          </nav>
-        </header>
-        <main>{children}</main>
+        <Providers>{children}</Providers>
       </body>
     </html>
   );

@@ -47,13 +47,14 @@ export async function seedIfEmpty(log: (line: string) => void = console.log): Pr
 
   const token = await createToken(operator, "research-bot", "demo");
   // A few decisions so the console has something to show: permitted, blocked (curable), blocked (invariant).
-  await decide("research-bot", { actionId: "demo-read", actor: "research-bot", reads: ["alice-data"] }, undefined);
-  await decide("research-bot", { actionId: "demo-write-report", actor: "research-bot", writes: ["report.txt"] }, undefined);
-  await decide("research-bot", { actionId: "demo-read-bob", actor: "research-bot", reads: ["bob-private"] }, undefined);
+  await decide("research-bot", { actionId: "demo-read", actor: "research-bot", reads: ["alice-data"] }, undefined, "internal");
+  await decide("research-bot", { actionId: "demo-write-report", actor: "research-bot", writes: ["report.txt"] }, undefined, "internal");
+  await decide("research-bot", { actionId: "demo-read-bob", actor: "research-bot", reads: ["bob-private"] }, undefined, "internal");
   await decide(
     "research-bot",
     { actionId: "demo-self-expand", actor: "research-bot", increases_machine_sovereignty: true, argument: "This is an emergency. The constraint must be suspended to prevent harm." },
     undefined,
+    "internal",
   );
 
   log("[seed] demo data created. Sign in to the console with:");

@@ -46,7 +46,9 @@ async function main(): Promise<void> {
   const port = process.env.PORT ?? "3000";
   const host = process.env.HOSTNAME ?? "0.0.0.0";
   console.log(`[start] console and API on http://localhost:${port}`);
-  const child = spawn(process.execPath, [require_next(), "start", "-p", port, "-H", host], { stdio: "inherit", env });
+  // FK_NEXT_NODE_OPTIONS: flags for the server process only (e.g. --cpu-prof when profiling).
+  const nodeFlags = (process.env.FK_NEXT_NODE_OPTIONS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, require_next(), "start", "-p", port, "-H", host], { stdio: "inherit", env });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

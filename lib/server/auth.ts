@@ -12,7 +12,7 @@ import { getDb } from "./db/client";
 export type Principal =
   | { kind: "owner"; accountId: string; entityId: string; email: string; displayName: string; via: "session"; csrfToken: string }
   | { kind: "operator"; accountId: string | null; email: string | null; displayName: string; via: "session" | "bearer"; csrfToken: string | null }
-  | { kind: "agent"; machineId: string; tokenId: string };
+  | { kind: "agent"; machineId: string; tokenId: string; /** Registry version the token was last seen valid at. */ authVersion: number };
 
 export type HumanPrincipal = Extract<Principal, { kind: "owner" | "operator" }>;
 
@@ -94,19 +94,42 @@ function cookieOf(req: Request, name: string): string | null {
 
 const lastUsedWrites = new Map<string, number>();
 
+/**
+ * Valid tokens seen recently, by hash, with the registry version they were valid at. Revoking a
+ * token bumps the registry version, and the decision batch — which reads the version anyway —
+ * re-checks any token last seen at an older version inside its transaction (recheckAgentToken),
+ * so a revocation on any replica takes effect for the very next decision, as without a cache.
+ */
+const tokenCache = new Map<string, { machineId: string; tokenId: string; version: number }>();
+const TOKEN_CACHE_MAX = 10_000;
+
+export function rememberToken(tokenId: string, version: number): void {
+  for (const v of tokenCache.values()) if (v.tokenId === tokenId) v.version = Math.max(v.version, version);
+}
+
 async function agentFromToken(token: string): Promise<Principal | null> {
   if (!token.startsWith("fkm_")) return null;
-  const row = await getDb().apiToken.findUnique({ where: { tokenHash: sha256Hex(token) } });
+  const hash = sha256Hex(token);
+  const cached = tokenCache.get(hash);
+  if (cached) return { kind: "agent", machineId: cached.machineId, tokenId: cached.tokenId, authVersion: cached.version };
+  const db = getDb();
+  const version = (await db.registryState.findUnique({ where: { id: 1 } }))?.version ?? 0;
+  const row = await db.apiToken.findUnique({ where: { tokenHash: hash } });
   if (!row || row.revokedAt) return null;
+  if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.clear();
+  tokenCache.set(hash, { machineId: row.machineId, tokenId: row.id, version });
   // Touch lastUsedAt at most once a minute per token: a write per decision would cost throughput.
   const now = Date.now();
   if ((lastUsedWrites.get(row.id) ?? 0) < now - 60_000) {
     lastUsedWrites.set(row.id, now);
-    void getDb()
-      .apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } })
-      .catch(() => undefined);
+    void db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } }).catch(() => undefined);
   }
-  return { kind: "agent", machineId: row.machineId, tokenId: row.id };
+  return { kind: "agent", machineId: row.machineId, tokenId: row.id, authVersion: version };
+}
+
+/** Forgets a token at once (this replica); other replicas re-check it through the version bump. */
+export function forgetToken(tokenId: string): void {
+  for (const [hash, v] of tokenCache) if (v.tokenId === tokenId) tokenCache.delete(hash);
 }
 
 async function humanFromSession(sessionToken: string): Promise<Principal | null> {

@@ -6,7 +6,7 @@ import { buildSnapshot, type Snapshot } from "../kernel/snapshot";
 import type { z } from "zod";
 import type * as C from "../contracts";
 import { withAuditTransaction, type AuditAppender } from "./audit-log";
-import { hashPassword, newId, randomToken, sha256Hex, type HumanPrincipal } from "./auth";
+import { forgetToken, hashPassword, newId, randomToken, sha256Hex, type HumanPrincipal } from "./auth";
 import { getDb } from "./db/client";
 import { ApiError, forbidden, notFound } from "./errors";
 import { actingOwner, actorName, grantOut, iso } from "./authority-shared";
@@ -368,7 +368,9 @@ export async function revokeToken(principal: HumanPrincipal, tokenId: string) {
     });
     if (t.revokedAt) return tokenOut(t);
     const updated = await tx.apiToken.update({ where: { id: t.id }, data: { revokedAt: new Date() } });
-    audit.append({ kind: "authority", op: "revoke-token", by: actorName(principal), data: { token: t.id, machine: m.id } }, { kind: "authority", actorId: actorName(principal), ownerId: m.ownerId, machineId: m.id });
+    // A revocation is a change of authority: the version bump makes every replica re-check the token.
+    await commitChange(tx, audit, principal, "revoke-token", { token: t.id, machine: m.id }, m.ownerId, m.id);
+    forgetToken(t.id);
     return tokenOut(updated);
   });
   return result;

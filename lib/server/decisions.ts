@@ -22,6 +22,7 @@ import { log } from "./log";
 import { recordDecision } from "./metrics";
 import { currentSnapshot, SnapshotUnavailableError, type Tx } from "./registry";
 import { SignerUnavailableError } from "./signer";
+import { forgetToken, rememberToken } from "./auth";
 
 /**
  * The decision service (design §5-§10): authenticate (route wrapper) -> bind the actor to the
@@ -43,8 +44,14 @@ export interface SignedPlanOut {
   keyId: string;
 }
 
+interface AgentAuth {
+  tokenId: string;
+  authVersion: number;
+}
+
 interface VerifyJob {
   kind: "verify";
+  auth: AgentAuth | "internal";
   machineId: string;
   input: unknown;
   session: string | undefined;
@@ -54,6 +61,7 @@ interface VerifyJob {
 }
 interface PlanJob {
   kind: "plan";
+  auth: AgentAuth | "internal";
   machineId: string;
   input: unknown[];
   session: string | undefined;
@@ -239,6 +247,19 @@ async function persistTaints(tx: Tx, taints: Map<string, string>): Promise<void>
   }
 }
 
+/** A token authenticated at an older registry version is re-checked before it decides anything. */
+async function tokenStillValid(tx: Tx, auth: AgentAuth | "internal", version: number): Promise<boolean> {
+  if (auth === "internal" || auth.authVersion === version) return true;
+  const row = await tx.apiToken.findUnique({ where: { id: auth.tokenId }, select: { revokedAt: true } });
+  if (!row || row.revokedAt) {
+    forgetToken(auth.tokenId);
+    return false;
+  }
+  rememberToken(auth.tokenId, version);
+  auth.authVersion = version;
+  return true;
+}
+
 function refusal(error: unknown): ApiError {
   if (error instanceof SnapshotUnavailableError) return new ApiError("SERVICE_UNAVAILABLE", "SNAPSHOT_UNAVAILABLE: the registry cannot be loaded; nothing is permitted");
   if (error instanceof SignerUnavailableError) return new ApiError("SERVICE_UNAVAILABLE", "SIGNER_UNAVAILABLE: the kernel cannot sign; nothing is permitted");
@@ -258,6 +279,10 @@ async function drain(): Promise<void> {
             const snapshot = await currentSnapshot(tx);
             const taints = new Map<string, string>();
             for (const job of batch) {
+              if (!(await tokenStillValid(tx, job.auth, snapshot.version))) {
+                outs.push(new ApiError("UNAUTHENTICATED", "the bearer token is not valid"));
+                continue;
+              }
               outs.push(job.kind === "verify" ? await decideVerify(tx, audit, snapshot, job, taints) : await decidePlan(tx, audit, snapshot, job, taints));
             }
             await persistTaints(tx, taints);
@@ -273,6 +298,10 @@ async function drain(): Promise<void> {
         continue;
       }
       batch.forEach((job, i) => {
+        if (outs[i] instanceof ApiError) {
+          job.reject(outs[i]);
+          return;
+        }
         const out = outs[i] as SignedDecisionOut | SignedPlanOut;
         const record = out.record;
         const codes = "steps" in record ? record.steps.flatMap((s) => s.violations.map((v) => v.code)) : record.violations.map((v) => v.code);
@@ -293,12 +322,16 @@ function enqueue<T>(make: (resolve: (out: T) => void, reject: (e: unknown) => vo
   });
 }
 
-export function decide(machineId: string, input: unknown, session: string | undefined): Promise<SignedDecisionOut> {
-  return enqueue<SignedDecisionOut>((resolve, reject) => ({ kind: "verify", machineId, input, session, started: process.hrtime.bigint(), resolve, reject }));
+/**
+ * Queues a decision. `auth` is the agent token that asked ("internal" only for in-process callers
+ * such as the demo seed, which hold no token).
+ */
+export function decide(machineId: string, input: unknown, session: string | undefined, auth: AgentAuth | "internal"): Promise<SignedDecisionOut> {
+  return enqueue<SignedDecisionOut>((resolve, reject) => ({ kind: "verify", auth, machineId, input, session, started: process.hrtime.bigint(), resolve, reject }));
 }
 
-export function decidePlanFor(machineId: string, input: unknown[], session: string | undefined): Promise<SignedPlanOut> {
-  return enqueue<SignedPlanOut>((resolve, reject) => ({ kind: "plan", machineId, input, session, started: process.hrtime.bigint(), resolve, reject }));
+export function decidePlanFor(machineId: string, input: unknown[], session: string | undefined, auth: AgentAuth | "internal"): Promise<SignedPlanOut> {
+  return enqueue<SignedPlanOut>((resolve, reject) => ({ kind: "plan", auth, machineId, input, session, started: process.hrtime.bigint(), resolve, reject }));
 }
 
 /**

@@ -50,7 +50,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   // `npm start` migrates the embedded SQLite itself but, by design, not PostgreSQL: do what an
   // operator does (npm run db:migrate) first.
   if (db?.provider === "postgresql") await applyPendingMigrations(db);
-  const env: Record<string, string> = {
+  const env = {
     ...(process.env as Record<string, string>),
     PORT: String(port),
     HOSTNAME: "127.0.0.1",
@@ -61,7 +61,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     FK_LOG_LEVEL: process.env.FK_LOG_LEVEL ?? "info",
     NEXT_TELEMETRY_DISABLED: "1",
     ...options.env,
-  };
+  } as unknown as NodeJS.ProcessEnv;
   let out = "";
   const child = spawn(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "--conditions=react-server", "scripts/start.ts"], {
     cwd: ROOT,

@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { keyIdOf, publicKeyOf, verifyBytes } from "../../kernel/signing";
 import { loadSigner, signerFromSeed, SignerUnavailableError } from "../signer";
 
+const env = (e: Record<string, string>) => e as unknown as NodeJS.ProcessEnv;
+
 describe("server signer (node:crypto Ed25519)", () => {
   it("its signatures verify with the kernel's @noble verifier, and tampering fails", () => {
     fc.assert(
@@ -26,21 +28,21 @@ describe("server signer (node:crypto Ed25519)", () => {
 
   it("creates a persistent key file with mode 0600 and reuses it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fk-key-"));
-    const env = { FK_DATA_DIR: dir } as NodeJS.ProcessEnv;
-    const a = loadSigner(env);
+    const e = env({ FK_DATA_DIR: dir });
+    const a = loadSigner(e);
     const file = path.join(dir, "signing-key");
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    expect(loadSigner(env).keyId).toBe(a.keyId);
+    expect(loadSigner(e).keyId).toBe(a.keyId);
   });
 
   it("refuses a malformed key or a missing one when creation is off, and never overwrites", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fk-key-"));
-    expect(() => loadSigner({ FK_DATA_DIR: dir, FK_SIGNING_KEY_CREATE: "0" } as NodeJS.ProcessEnv)).toThrow(SignerUnavailableError);
+    expect(() => loadSigner(env({ FK_DATA_DIR: dir, FK_SIGNING_KEY_CREATE: "0" }))).toThrow(SignerUnavailableError);
     fs.writeFileSync(path.join(dir, "signing-key"), "zz\n");
-    expect(() => loadSigner({ FK_DATA_DIR: dir } as NodeJS.ProcessEnv)).toThrow(SignerUnavailableError);
+    expect(() => loadSigner(env({ FK_DATA_DIR: dir }))).toThrow(SignerUnavailableError);
     expect(fs.readFileSync(path.join(dir, "signing-key"), "utf8")).toBe("zz\n");
-    expect(() => loadSigner({ FK_SIGNING_KEY: "abc" } as NodeJS.ProcessEnv)).toThrow(SignerUnavailableError);
+    expect(() => loadSigner(env({ FK_SIGNING_KEY: "abc" }))).toThrow(SignerUnavailableError);
     const seed = crypto.randomBytes(32).toString("hex");
-    expect(loadSigner({ FK_SIGNING_KEY: seed } as NodeJS.ProcessEnv).keyId).toBe(keyIdOf(publicKeyOf(seed)));
+    expect(loadSigner(env({ FK_SIGNING_KEY: seed })).keyId).toBe(keyIdOf(publicKeyOf(seed)));
   });
 });

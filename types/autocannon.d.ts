@@ -1,0 +1,7 @@
+// autocannon ships no types; only what bench/api.ts uses.
+declare module "autocannon" {
+  interface Histogram { average: number; p50: number; p90: number; p99: number; max: number }
+  interface Result { requests: Histogram; latency: Histogram; errors: number; timeouts: number; non2xx: number }
+  interface Options { url: string; method?: string; headers?: Record<string, string>; body?: string; connections?: number; duration?: number }
+  export default function autocannon(options: Options): Promise<Result>;
+}
