@@ -133,6 +133,28 @@ describe.each(PROVIDERS)("REST API on %s", (_provider, fresh) => {
       expect(res.body.permitted).toBe(false);
     });
 
+    it("a session carries IFC taint across separate calls", async () => {
+      const op = (method: string, path: string, body?: unknown) => call(w.server, method, path, { token: OPERATOR_TOKEN, body });
+      const secret = `secret-${w.suffix}`;
+      const sink = `public-sink-${w.suffix}`;
+      expect((await op("POST", "/resources", { id: secret, type: "dataset", scope: `/ifc/${w.suffix}/secret`, ifcLabel: "SECRET", owner: w.ownerA.id })).status).toBe(200);
+      expect((await op("POST", "/resources", { id: sink, type: "file", scope: `/ifc/${w.suffix}/public`, ifcLabel: "PUBLIC", owner: w.ownerA.id })).status).toBe(200);
+      for (const [resource, canWrite] of [[secret, false], [sink, true]] as const) {
+        expect((await op("POST", "/grants", { holder: w.machineA, resource, canRead: true, canWrite, canDelegate: false, grantor: w.ownerA.id })).status).toBe(200);
+      }
+      const verify = (actionId: string, extra: Record<string, unknown>, session?: string) =>
+        call(w.server, "POST", "/verify", { token: w.tokenA, body: { action: { actionId, actor: w.machineA, ...extra }, ...(session ? { session } : {}) } });
+      // Without a session each call stands alone: the write is allowed.
+      expect((await verify("no-session-write", { writes: [sink] })).body.record.permitted).toBe(true);
+      expect((await verify("s-read", { reads: [secret] }, `s-${w.suffix}`)).body.record.permitted).toBe(true);
+      const leak = await verify("s-write", { writes: [sink] }, `s-${w.suffix}`);
+      expect(leak.body.record.permitted).toBe(false);
+      expect(leak.body.record.violations.map((v: { code: string }) => v.code)).toContain("IFC_DOWNWARD_FLOW");
+      expect(leak.body.record.session).toBe(`s-${w.suffix}`);
+      // Another session of the same machine is not tainted.
+      expect((await verify("other-session-write", { writes: [sink] }, `t-${w.suffix}`)).body.record.permitted).toBe(true);
+    });
+
     it("POST /verify-plan signs a plan record; a permit redeems once", async () => {
       const plan = await call(w.server, "POST", "/verify-plan", { token: w.tokenA, body: { actions: [{ actionId: "p1", actor: w.machineA }, { actionId: "p2", actor: w.machineA, increases_machine_sovereignty: true }, { actionId: "p3", actor: w.machineA }] } });
       expect(plan.status).toBe(200);

@@ -3,8 +3,12 @@
  * machine with a token, a dataset the machine may read and a report file it may not write; plus
  * small fake kernels (junk answers, forged signatures, silence) on local ports.
  */
+import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseAction } from "@/lib/kernel/action";
+import { toHex } from "@/lib/kernel/bytes";
+import { buildDecisionRecord, signDecision } from "@/lib/kernel/signing";
 import { call, OPERATOR_TOKEN, startServer, type StartOptions, type TestServer } from "../support/server";
 
 export interface KernelFixture {
@@ -24,10 +28,10 @@ export interface KernelFixture {
   readonly scratch: string;
 }
 
-async function must(server: TestServer, method: string, path: string, body: unknown): Promise<any> {
+async function must(server: TestServer, method: string, path: string, body: unknown): Promise<unknown> {
   const res = await call(server, method, path, { token: OPERATOR_TOKEN, body });
   if (res.status !== 200 && res.status !== 201) throw new Error(`${method} ${path} -> ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
+  return res.body as unknown;
 }
 
 /** Starts a server and registers the fixture's owner, machine, resources, grants and token. */
@@ -114,4 +118,59 @@ export async function switchableFetch(kernelUrl: string): Promise<{ fetch: (inpu
     down: () => void (isDown = true),
     up: () => void (isDown = false),
   };
+}
+
+/**
+ * A fake kernel that passes createGate's start-up checks (it serves the real kernel's keys and
+ * accepts the token probe) and then answers /verify and /permits/redeem with `answer`.
+ */
+export async function startImpostor(k: KernelFixture, answer: FakeHandler): Promise<FakeKernel> {
+  const keys = await (await fetch(`${k.url}/api/v1/keys`)).text();
+  return startFakeKernel(async (req, body) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    if (path === "/api/v1/keys") return { status: 200, body: keys };
+    if (path === "/api/v1/permits/redeem" && body === "{}") {
+      return { status: 400, body: JSON.stringify({ error: { code: "VALIDATION_FAILED", message: "the body does not match the contract" }, permitted: false }) };
+    }
+    return answer(req, body);
+  });
+}
+
+/**
+ * An impostor that answers every /verify with a PERMITTED decision for exactly the asked action,
+ * under the real kernel's key id, signed with a key of its own: only the signature check can tell.
+ */
+export async function startForger(k: KernelFixture): Promise<FakeKernel> {
+  const secret = randomBytes(32);
+  return startImpostor(k, (req, body) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    if (path === "/api/v1/permits/redeem") return { status: 200, body: body };
+    const { action } = JSON.parse(body) as { action: unknown };
+    const parsed = parseAction(action);
+    if (!parsed.ok) return { status: 400, body: "{}" };
+    const record = buildDecisionRecord({
+      mode: "live",
+      now: Date.now(),
+      nonce: toHex(randomBytes(16)),
+      keyId: k.keyId,
+      auditSeq: 1,
+      action: parsed.action,
+      result: {
+        actionId: parsed.action.actionId,
+        permitted: true,
+        violations: [],
+        warnings: [],
+        confidence: 1,
+        requiresHumanArbitration: false,
+        manipulationScore: 0,
+        snapshot: { version: 1, digest: "ab".repeat(32) },
+      },
+    });
+    return { status: 200, body: JSON.stringify({ record, signature: signDecision(record, secret), keyId: k.keyId }) };
+  });
+}
+
+/** An impostor answering junk with status 200. */
+export function startJunkKernel(k: KernelFixture): Promise<FakeKernel> {
+  return startImpostor(k, () => ({ status: 200, body: '{"permitted":true,"record":"trust me"}' }));
 }

@@ -30,11 +30,12 @@ function refusalOf(d: Decision) {
 }
 
 /** A fetch that lets the real kernel answer, then edits the /verify answer (a man in the middle). */
-function tamperingFetch(edit: (body: any) => any): FetchLike {
+type SignedAnswer = { record: Record<string, unknown>; signature: string; keyId: string };
+function tamperingFetch(edit: (body: SignedAnswer) => unknown): FetchLike {
   return async (input, init) => {
     const res = await fetch(input, init);
     if (!input.endsWith("/verify")) return res;
-    const body = (await res.json()) as unknown;
+    const body = (await res.json()) as SignedAnswer;
     return new Response(JSON.stringify(edit(structuredClone(body))), { status: res.status, headers: { "content-type": "application/json" } });
   };
 }
