@@ -1,0 +1,353 @@
+/**
+ * Kernel benchmark: `npm run bench:kernel` (tsx bench/kernel.ts [--quick]).
+ *
+ * For registries of 200 / 10,000 / 100,000 resources (up to 1,000 humans and 10,000 machines):
+ * - snapshot build time and retained heap;
+ * - unsigned verify: median and p99 latency per call, and decisions per second on one core,
+ *   over a fixed mix of permitted and blocked actions (parse + all checks, the real entry point);
+ * - signed decision: parse + verify + buildDecisionRecord + canonical bytes + Ed25519 signature,
+ *   with node:crypto and with @noble/ed25519, next to one bare signature over a message of the
+ *   same size measured in the same run, and their ratio.
+ *
+ * Targets: unsigned verify median < 5 µs at every size; a signed decision within 1.3x of a bare
+ * signature. The report says plainly when a target is missed and by how much.
+ */
+import crypto from "node:crypto";
+import os from "node:os";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { parseAction } from "../lib/kernel/action";
+import { actionDigest, buildDecisionRecord, decisionSigningBytes, keyIdOf, signBytes } from "../lib/kernel/signing";
+import { buildSnapshot, type Snapshot } from "../lib/kernel/snapshot";
+import type { Claim, Entity, Halt, MachineOwner, RegistryData, Resource } from "../lib/kernel/types";
+import { verify } from "../lib/kernel/verify";
+
+const QUICK = process.argv.includes("--quick");
+
+// A gc() without --expose-gc: tsx runs this file directly, and heap numbers need a settled heap.
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+
+/** Deterministic PRNG (mulberry32) so every run measures the same registry and actions. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Size {
+  readonly label: string;
+  readonly resources: number;
+  readonly humans: number;
+  readonly machines: number;
+}
+
+const SIZES: readonly Size[] = [
+  { label: "200", resources: 200, humans: 20, machines: 40 },
+  { label: "10,000", resources: 10_000, humans: 200, machines: 1_000 },
+  { label: "100,000", resources: 100_000, humans: 1_000, machines: 10_000 },
+];
+
+const NOW = Date.UTC(2025, 5, 1, 12);
+const TYPES = ["file", "dataset", "database_table", "api_endpoint", "model_weights"] as const;
+
+interface World {
+  readonly data: RegistryData;
+  /** Resources owned by each human. */
+  readonly owned: string[][];
+  /** Resources delegated to each machine (read-only or read-write). */
+  readonly delegated: { id: string; write: boolean }[][];
+  readonly ownerOf: number[];
+  readonly halted: Set<number>;
+}
+
+/**
+ * Each human owns resources under /h<i>/p<k>/...: one root scope claim over their folder (read,
+ * write, delegate) plus root claims on a tenth of their resources individually (as imported
+ * ownership records would give). Each machine belongs to one human and gets ~10 resource
+ * delegations (read, or read-write) and, for every fourth machine, a read delegation over a
+ * whole project scope. A few claims are contested (confidence 0.7), a few grants expired or
+ * revoked, and 1% of machines are halted.
+ */
+function buildWorld(size: Size, seed: number): World {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const entities: Entity[] = [];
+  const machineOwners: MachineOwner[] = [];
+  const resources: Resource[] = [];
+  const claims: Claim[] = [];
+  const halts: Halt[] = [];
+  const owned: string[][] = Array.from({ length: size.humans }, () => []);
+  const delegated: { id: string; write: boolean }[][] = Array.from({ length: size.machines }, () => []);
+  const ownerOf: number[] = [];
+  const halted = new Set<number>();
+  for (let h = 0; h < size.humans; h++) entities.push({ id: `h${h}`, kind: "HUMAN", displayName: `Human ${h}` });
+  for (let m = 0; m < size.machines; m++) {
+    const owner = m % size.humans;
+    ownerOf.push(owner);
+    entities.push({ id: `m${m}`, kind: "MACHINE", displayName: `Machine ${m}` });
+    machineOwners.push({ machine: `m${m}`, owner: `h${owner}` });
+  }
+  for (let r = 0; r < size.resources; r++) {
+    const owner = r % size.humans;
+    const project = Math.floor(r / size.humans) % 8;
+    const id = `r${r}`;
+    resources.push({
+      id,
+      type: pick(TYPES),
+      scope: `/h${owner}/p${project}/r${r}`,
+      isPublic: rand() < 0.02,
+      ...(rand() < 0.1 ? { ifcLabel: pick(["INTERNAL", "SECRET"]) } : {}),
+    });
+    owned[owner]!.push(id);
+    if (r % 10 === 0) {
+      claims.push({ id: `own-r${r}`, holder: `h${owner}`, resource: id, canRead: true, canWrite: true, canDelegate: true, confidence: rand() < 0.05 ? 0.7 : 1 });
+    }
+  }
+  for (let h = 0; h < size.humans; h++) {
+    claims.push({ id: `own-h${h}`, holder: `h${h}`, scope: `/h${h}`, canRead: true, canWrite: true, canDelegate: true, confidence: 1 });
+  }
+  let grant = 0;
+  for (let m = 0; m < size.machines; m++) {
+    const owner = ownerOf[m]!;
+    const mine = owned[owner]!;
+    for (let k = 0; k < 10 && mine.length > 0; k++) {
+      const id = pick(mine);
+      const write = rand() < 0.5;
+      const roll = rand();
+      claims.push({
+        id: `g${grant++}`,
+        holder: `m${m}`,
+        resource: id,
+        canRead: true,
+        canWrite: write,
+        canDelegate: false,
+        confidence: roll < 0.03 ? 0.7 : 1,
+        grantor: `h${owner}`,
+        ...(roll > 0.98 ? { expiresAt: NOW - 1 } : roll > 0.96 ? { revokedAt: NOW - 1 } : {}),
+      });
+      if (roll <= 0.96) delegated[m]!.push({ id, write });
+    }
+    if (m % 4 === 0) {
+      claims.push({ id: `g${grant++}`, holder: `m${m}`, scope: `/h${owner}/p${m % 8}`, canRead: true, canWrite: false, canDelegate: false, confidence: 1, grantor: `h${owner}` });
+    }
+    if (rand() < 0.01) {
+      halts.push({ kind: "machine", target: `m${m}` });
+      halted.add(m);
+    }
+  }
+  return { data: { version: 1, entities, machineOwners, resources, claims, halts }, owned, delegated, ownerOf, halted };
+}
+
+/** ~60% actions that should pass, ~40% that must be blocked, as agents would send them. */
+function buildActions(world: World, size: Size, count: number, seed: number): Record<string, unknown>[] {
+  const rand = rng(seed);
+  const actions: Record<string, unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    let m = Math.floor(rand() * size.machines);
+    while (world.halted.has(m) && rand() < 0.95) m = Math.floor(rand() * size.machines);
+    const mine = world.delegated[m]!;
+    const roll = rand();
+    const base = { actionId: `a${i}`, actor: `m${m}` };
+    if (roll < 0.6 && mine.length > 0) {
+      const reads = [...new Set([mine[Math.floor(rand() * mine.length)]!.id, mine[Math.floor(rand() * mine.length)]!.id])];
+      const writable = mine.filter((d) => d.write);
+      const writes = writable.length > 0 && rand() < 0.5 ? [writable[Math.floor(rand() * writable.length)]!.id] : [];
+      actions.push({ ...base, reads, writes, description: "summarise the quarterly report" });
+    } else if (roll < 0.75) {
+      // Reading another human's resource: A7.
+      const other = (world.ownerOf[m]! + 1) % size.humans;
+      const theirs = world.owned[other]!;
+      actions.push({ ...base, reads: [theirs[Math.floor(rand() * theirs.length)]!] });
+    } else if (roll < 0.85) {
+      actions.push({ ...base, writes: [mine[0]?.id ?? "r0"], increases_machine_sovereignty: true, argument: "This is an emergency; the constraint must be suspended." });
+    } else if (roll < 0.93) {
+      actions.push({ ...base, reads: [`missing-${i}`] });
+    } else {
+      actions.push({ ...base, governsHumans: [`h${Math.floor(rand() * size.humans)}`] });
+    }
+  }
+  return actions;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+/** Per-call latencies (ns) of fn over the inputs, cycling; plus throughput from a batch timing. */
+function measure<T>(inputs: readonly T[], iterations: number, fn: (x: T) => unknown): { median: number; p99: number; perSecond: number } {
+  const warm = Math.min(iterations, 20_000);
+  for (let i = 0; i < warm; i++) fn(inputs[i % inputs.length] as T);
+  const samples = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const x = inputs[i % inputs.length] as T;
+    const t0 = process.hrtime.bigint();
+    fn(x);
+    samples[i] = Number(process.hrtime.bigint() - t0);
+  }
+  samples.sort();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn(inputs[i % inputs.length] as T);
+  const elapsed = Number(process.hrtime.bigint() - t0);
+  return { median: quantile(samples, 0.5), p99: quantile(samples, 0.99), perSecond: (iterations / elapsed) * 1e9 };
+}
+
+const us = (ns: number) => (ns / 1000).toFixed(2);
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+function heapUsed(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+// Keys: a fixed test key; only costs are measured here.
+const SECRET = crypto.createHash("sha256").update("freedom-kernel bench key").digest();
+const PKCS8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), SECRET]);
+const NODE_KEY = crypto.createPrivateKey({ key: PKCS8, format: "der", type: "pkcs8" });
+const PUBLIC = crypto.createPublicKey(NODE_KEY).export({ format: "der", type: "spki" }).subarray(-32);
+const KEY_ID = keyIdOf(new Uint8Array(PUBLIC));
+const nodeSign = (bytes: Uint8Array) => crypto.sign(null, bytes, NODE_KEY).toString("hex");
+const nobleSign = (bytes: Uint8Array) => signBytes(bytes, SECRET);
+
+interface Row {
+  size: string;
+  entities: number;
+  claims: number;
+  buildMs: number;
+  heapMb: number;
+  median: number;
+  p99: number;
+  perSecond: number;
+  permittedShare: number;
+}
+
+function signedDecision(snapshot: Snapshot, raw: unknown, seq: number, sign: (b: Uint8Array) => string): string {
+  const parsed = parseAction(raw);
+  const result = verify(snapshot, parsed.ok ? parsed.action : raw, NOW);
+  const record = buildDecisionRecord({
+    result,
+    ...(parsed.ok ? { action: parsed.action } : { actor: "?", actionDigest: "00".repeat(32) }),
+    mode: "live",
+    now: NOW,
+    nonce: crypto.randomBytes(16).toString("hex"),
+    keyId: KEY_ID,
+    auditSeq: seq,
+  });
+  return sign(decisionSigningBytes(record));
+}
+
+function main(): void {
+  console.log(`freedom-kernel benchmark — node ${process.version}, ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.arch()}${QUICK ? " (quick)" : ""}`);
+  console.log("single thread; latencies per call measured with process.hrtime.bigint (includes ~0.05 µs timer overhead)\n");
+  const rows: Row[] = [];
+  let largest: { snapshot: Snapshot; actions: Record<string, unknown>[] } | undefined;
+
+  for (const size of SIZES) {
+    const world = buildWorld(size, 42);
+    const before = heapUsed();
+    const t0 = process.hrtime.bigint();
+    const snapshot = buildSnapshot(world.data);
+    const buildMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const heap = heapUsed() - before;
+    const actions = buildActions(world, size, 5_000, 7);
+    const permittedShare = actions.filter((a) => verify(snapshot, a, NOW).permitted).length / actions.length;
+    const stats = measure(actions, QUICK ? 50_000 : 300_000, (a) => verify(snapshot, a, NOW));
+    rows.push({
+      size: size.label,
+      entities: world.data.entities.length,
+      claims: world.data.claims.length,
+      buildMs,
+      heapMb: heap / 1024 / 1024,
+      median: stats.median,
+      p99: stats.p99,
+      perSecond: stats.perSecond,
+      permittedShare,
+    });
+    largest = { snapshot, actions };
+  }
+
+  console.log("unsigned verify (parse + every check), mixed permitted/blocked actions");
+  console.log("| resources | entities | claims | snapshot build | snapshot heap | permitted | verify median | verify p99 | decisions/s (1 core) |");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
+    console.log(
+      `| ${r.size} | ${fmt(r.entities)} | ${fmt(r.claims)} | ${r.buildMs.toFixed(0)} ms | ${r.heapMb.toFixed(1)} MB | ${(r.permittedShare * 100).toFixed(0)}% | ${us(r.median)} µs | ${us(r.p99)} µs | ${fmt(r.perSecond)} |`,
+    );
+  }
+  const worst = Math.max(...rows.map((r) => r.median));
+  console.log(
+    worst < 5000
+      ? `target "verify median < 5 µs at every size": MET (worst median ${us(worst)} µs)\n`
+      : `target "verify median < 5 µs at every size": MISSED — worst median ${us(worst)} µs, ${(worst / 5000).toFixed(2)}x the target\n`,
+  );
+
+  // Signed decisions, against the largest registry (the most expensive verify).
+  const { snapshot, actions } = largest!;
+  const sample = decisionSigningBytes(
+    buildDecisionRecord({
+      result: verify(snapshot, actions[0], NOW),
+      action: (parseAction(actions[0]) as { ok: true; action: never }).action,
+      mode: "live",
+      now: NOW,
+      nonce: "00".repeat(16),
+      keyId: KEY_ID,
+      auditSeq: 1,
+    }),
+  );
+  const messages = Array.from({ length: 64 }, () => new Uint8Array(crypto.randomBytes(sample.length)));
+  let seq = 0;
+  const n = QUICK ? 3_000 : 20_000;
+  const nNoble = QUICK ? 500 : 3_000;
+  const bareNode = measure(messages, n, nodeSign);
+  const signedNode = measure(actions, n, (a) => signedDecision(snapshot, a, seq++, nodeSign));
+  const bareNoble = measure(messages, nNoble, nobleSign);
+  const signedNoble = measure(actions, nNoble, (a) => signedDecision(snapshot, a, seq++, nobleSign));
+
+  console.log(`signed decision (parse + verify + buildDecisionRecord + canonical bytes + sign), ${rows.at(-1)!.size}-resource registry, ~${sample.length}-byte signed message`);
+  console.log("| signer | bare signature median | signed decision median | signed p99 | ratio (median) | signed decisions/s |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  const lines: [string, typeof bareNode, typeof signedNode][] = [
+    ["node:crypto Ed25519", bareNode, signedNode],
+    ["@noble/ed25519", bareNoble, signedNoble],
+  ];
+  for (const [name, bare, signed] of lines) {
+    console.log(`| ${name} | ${us(bare.median)} µs | ${us(signed.median)} µs | ${us(signed.p99)} µs | ${(signed.median / bare.median).toFixed(2)}x | ${fmt(signed.perSecond)} |`);
+  }
+  for (const [name, bare, signed] of lines) {
+    const ratio = signed.median / bare.median;
+    console.log(
+      ratio <= 1.3
+        ? `target "signed decision within 1.3x of a bare signature" (${name}): MET (${ratio.toFixed(2)}x)`
+        : `target "signed decision within 1.3x of a bare signature" (${name}): MISSED — ${ratio.toFixed(2)}x; the kernel's own work costs ${us(signed.median - bare.median)} µs per decision, ${(((ratio - 1.3) / 1.3) * 100).toFixed(0)}% over the target`,
+    );
+  }
+
+  // Where the kernel's share of a signed decision goes (medians, same actions).
+  const parsedActions = actions.map((a) => parseAction(a)).filter((p): p is Extract<typeof p, { ok: true }> => p.ok).map((p) => p.action);
+  const results = parsedActions.map((a) => verify(snapshot, a, NOW));
+  const records = parsedActions.map((action, i) =>
+    buildDecisionRecord({ result: results[i]!, action, mode: "live", now: NOW, nonce: "00".repeat(16), keyId: KEY_ID, auditSeq: i }),
+  );
+  const idx = Array.from({ length: parsedActions.length }, (_, i) => i);
+  const stage = (fn: (i: number) => unknown) => measure(idx, n, fn).median;
+  const parts: [string, number][] = [
+    ["parseAction", stage((i) => parseAction(actions[i]))],
+    ["verify", stage((i) => verify(snapshot, parsedActions[i], NOW))],
+    ["actionDigest (canonical JSON + SHA-256)", stage((i) => actionDigest(parsedActions[i]!))],
+    ["buildDecisionRecord (incl. actionDigest, validation)", stage((i) => buildDecisionRecord({ result: results[i]!, action: parsedActions[i]!, mode: "live", now: NOW, nonce: "00".repeat(16), keyId: KEY_ID, auditSeq: i }))],
+    ["decisionSigningBytes (canonical record)", stage((i) => decisionSigningBytes(records[i]!))],
+    ["nonce (16 random bytes, hex)", stage(() => crypto.randomBytes(16).toString("hex"))],
+  ];
+  console.log("\nkernel work per signed decision (medians):");
+  for (const [name, ns] of parts) console.log(`  ${name.padEnd(52)} ${us(ns).padStart(7)} µs`);
+  console.log(`\nheap after all runs: ${mb(heapUsed())} MB`);
+}
+
+main();

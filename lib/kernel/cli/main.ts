@@ -1,0 +1,29 @@
+/**
+ * The Node side of the `freedom-kernel` command: the only kernel file that touches the process,
+ * the file system, the clock and the random number generator. Everything else is runCli (run.ts),
+ * a pure function. bin/freedom-kernel.mjs registers tsx and calls main(process.argv).
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { readsStdin, runCli } from "./run";
+
+function readStdin(): string {
+  try {
+    return readFileSync(0, "utf8");
+  } catch {
+    // No stdin at all (closed descriptor): treated like empty input, which verify refuses clearly.
+    return "";
+  }
+}
+
+/** Runs the CLI with `argv` as process.argv (node, script, ...args) and returns the exit code. */
+export function main(argv: readonly string[] = process.argv): number {
+  const args = argv.slice(2);
+  const result = runCli(args, readsStdin(args) ? readStdin() : "", (path) => new Uint8Array(readFileSync(path)), {
+    now: Date.now(),
+    randomBytes: (n) => new Uint8Array(randomBytes(n)),
+  });
+  if (result.stdout) process.stdout.write(result.stdout);
+  if (result.stderr) process.stderr.write(result.stderr);
+  return result.exitCode;
+}

@@ -1,0 +1,430 @@
+/**
+ * verify(snapshot, action, now): the decision (design §4). Total — it never throws and always
+ * explains — and deterministic: same snapshot, action, time and options, same result.
+ *
+ * Order of violations, all of which are reported:
+ *   0. MALFORMED_ACTION (unknown fields, wrong types, unknown actor) — nothing else is checked;
+ *   1. FORBIDDEN_FLAG, one per true flag in FLAGS order (any actor);
+ *   2. HALTED, 3. NO_OWNER (A4), 4. GOVERNS_HUMAN (A6) — machine actors only;
+ *   5. per resource, reads then writes then delegates: READ/WRITE/DELEGATE_DENIED (A7),
+ *      NOT_DELEGATED_BY_OWNER (A7), OUTSIDE_OWNER_SCOPE (A5);
+ *   6. IFC_DOWNWARD_FLOW per write, then POLICY_DENIED per (operation, resource).
+ *
+ * Decisions the design left open, taken here:
+ * - Validity boundaries: a claim is valid at `now` iff confidence > 0, `now <= expiresAt` (valid
+ *   AT the expiry instant) and `now < revokedAt` (revoked FROM the revocation instant on), and a
+ *   chain of at most MAX_CHAIN_DEPTH grants, each valid at `now`, leads to a human root claim.
+ * - Human actors act on their own claims: the chain must be valid but need not lead to an owner;
+ *   HALTED, A4, A5, A6 and the owner trace apply to machines only. Flags apply to everyone.
+ * - For a machine actor, READ/WRITE/DELEGATE_DENIED means it holds no claim covering the
+ *   resource with the right that is in force on its own (confidence, revocation, expiry);
+ *   NOT_DELEGATED_BY_OWNER means it holds such a claim but none is backed by valid grants back to
+ *   its owner (a revoked or expired grant upstream, a widened scope or right, a foreign grantor,
+ *   a cycle, a chain that is too long); OUTSIDE_OWNER_SCOPE is added when, in that case, the
+ *   owner does not itself hold a valid claim with the right over the resource. A4 already blocks
+ *   an ownerless machine, so A5 is not evaluated for it.
+ * - A human actor with no valid (chain-backed) claim gets READ/WRITE/DELEGATE_DENIED.
+ * - Every id in governsHumans yields GOVERNS_HUMAN for a machine actor, whether or not it names
+ *   a known human: the agent declared it governs that person, and an unknown id must not be a way
+ *   around A6 (fail closed). The message is the same either way, so it reveals nothing.
+ * - An unknown resource id is denied with exactly the code and message shape of an undelegated
+ *   resource, counts as unlabeled for IFC, and matches only root-scope policy rules.
+ * - Public resources may be read without a claim (confidence 1); writing or delegating them
+ *   still needs a claim.
+ * - Confidence: per checked resource, the confidence of the best valid claim (1 for a public
+ *   read, 0 when denied); the result is the minimum, 1 when nothing is checked, 0 when malformed.
+ */
+import { parseAction } from "./action";
+import { detectManipulation } from "./extensions/manipulation";
+import { isDownwardFlow, joinLabels, sourceRank } from "./ifc";
+import {
+  hasRight,
+  isMachineHalted,
+  snapshotIndex,
+  type ClaimNode,
+  type HolderIndex,
+  type Op,
+  type ResourceNode,
+  type SnapshotIndex,
+} from "./internal";
+import { decidingRule } from "./policy";
+import type { Snapshot } from "./snapshot";
+import { FLAGS, type Action, type Axiom, type Flag, type SnapshotRef, type VerifyResult, type Violation, type Warning } from "./types";
+
+/** A valid claim below this confidence is contested (design §4). */
+export const CONTESTED_THRESHOLD = 0.8;
+
+/** The snapshot reference reported when there is no genuine snapshot to cite. */
+export const NO_SNAPSHOT_REF: SnapshotRef = Object.freeze({ version: -1, digest: "" });
+
+/** The invariant each flag protects. */
+export const FLAG_AXIOMS: Readonly<Record<Flag, Axiom>> = Object.freeze({
+  increases_machine_sovereignty: "SOVEREIGNTY",
+  resists_human_correction: "CORRIGIBILITY",
+  bypasses_verifier: "CORRIGIBILITY",
+  weakens_verifier: "CORRIGIBILITY",
+  disables_corrigibility: "CORRIGIBILITY",
+  machine_coalition_dominion: "SOVEREIGNTY",
+  coerces: "SOVEREIGNTY",
+  deceives: "SOVEREIGNTY",
+  self_modification_weakens_verifier: "CORRIGIBILITY",
+  machine_coalition_reduces_freedom: "SOVEREIGNTY",
+});
+
+/** The original kernel's wording of each flag, kept so that messages stay recognisable. */
+export const FLAG_LABELS: Readonly<Record<Flag, string>> = Object.freeze({
+  increases_machine_sovereignty: "increases machine sovereignty",
+  resists_human_correction: "resists human correction",
+  bypasses_verifier: "bypasses the Freedom Verifier",
+  weakens_verifier: "weakens the Freedom Verifier",
+  disables_corrigibility: "disables corrigibility",
+  machine_coalition_dominion: "machine coalition seeking dominion",
+  coerces: "coerces another agent (property rights violation)",
+  deceives: "deceives another agent (invalid consent)",
+  self_modification_weakens_verifier: "self-modification weakens the Freedom Verifier",
+  machine_coalition_reduces_freedom: "machine coalition reduces human freedom",
+});
+
+export interface VerifyOptions {
+  /** Taint carried in from earlier steps or calls (a lattice label); undefined = the bottom. */
+  readonly taint?: string | undefined;
+  /** Plan step index, cited by IFC_DOWNWARD_FLOW. */
+  readonly step?: number | undefined;
+}
+
+const DENIED_CODE = { read: "READ_DENIED", write: "WRITE_DENIED", delegate: "DELEGATE_DENIED" } as const;
+const DENIED_WORD = { read: "READ DENIED", write: "WRITE DENIED", delegate: "DELEGATION DENIED" } as const;
+
+function safeRef(snapshot: unknown): SnapshotRef {
+  try {
+    if (snapshotIndex(snapshot) === undefined) return NO_SNAPSHOT_REF;
+    return (snapshot as Snapshot).ref;
+  } catch {
+    return NO_SNAPSHOT_REF;
+  }
+}
+
+function blocked(actionId: string, ref: SnapshotRef, violations: Violation[]): VerifyResult {
+  return {
+    actionId,
+    permitted: false,
+    violations,
+    warnings: [],
+    confidence: 0,
+    requiresHumanArbitration: false,
+    manipulationScore: 0,
+    snapshot: ref,
+  };
+}
+
+/**
+ * A BLOCKED result with one MALFORMED_ACTION violation per error (one generic error when the
+ * list is empty), confidence 0. Exported for the wire and plan layers. Never throws for strings.
+ */
+export function malformedResult(actionId: string, ref: SnapshotRef, errors: readonly string[]): VerifyResult {
+  const list = errors.length > 0 ? errors : ["action could not be parsed"];
+  return blocked(
+    actionId,
+    ref,
+    list.map((e) => ({ code: "MALFORMED_ACTION", axiom: "FAIL_CLOSED", message: `MALFORMED ACTION: ${e}` })),
+  );
+}
+
+/** A BLOCKED result with one INTERNAL_ERROR violation, for a check that could not run. Never throws. */
+export function internalErrorResult(actionId: string, ref: SnapshotRef, reason: string): VerifyResult {
+  return blocked(actionId, ref, [
+    { code: "INTERNAL_ERROR", axiom: "FAIL_CLOSED", message: `INTERNAL ERROR: ${reason}; blocked (fail closed)` },
+  ]);
+}
+
+/**
+ * Verifies an agent-supplied action against a snapshot at time `now` (integer ms since the
+ * epoch). Total: never throws.
+ *
+ * On bad input it returns a BLOCKED result that says why: MALFORMED_ACTION for an action that
+ * does not parse (see parseAction) or names an unknown actor; INTERNAL_ERROR when `snapshot` was
+ * not made by buildSnapshot, `now` is not an integer, `options` is invalid, or anything
+ * unexpected happens. Every result carries `snapshot: { version, digest }` (NO_SNAPSHOT_REF
+ * when there is no genuine snapshot).
+ */
+export function verify(snapshot: Snapshot, action: unknown, now: number, options?: VerifyOptions): VerifyResult {
+  const ref = safeRef(snapshot);
+  try {
+    const ix = snapshotIndex(snapshot);
+    if (ix === undefined) return internalErrorResult(actionIdOf(action), ref, "not a snapshot built by buildSnapshot");
+    if (typeof now !== "number" || !Number.isSafeInteger(now)) {
+      return internalErrorResult(actionIdOf(action), ref, "now must be an integer number of milliseconds");
+    }
+    let taint: string | undefined;
+    let step: number | undefined;
+    if (options !== undefined) {
+      if (typeof options !== "object" || options === null) return internalErrorResult(actionIdOf(action), ref, "invalid options");
+      taint = options.taint;
+      step = options.step;
+      if (taint !== undefined && typeof taint !== "string") return internalErrorResult(actionIdOf(action), ref, "options.taint must be a string");
+      if (step !== undefined && !(typeof step === "number" && Number.isSafeInteger(step) && step >= 0)) {
+        return internalErrorResult(actionIdOf(action), ref, "options.step must be a non-negative integer");
+      }
+    }
+    const parsed = parseAction(action);
+    if (!parsed.ok) return malformedResult(parsed.actionId ?? "", ref, parsed.errors);
+    return decide(ix, ref, parsed.action, now, taint, step);
+  } catch {
+    return internalErrorResult(actionIdOf(action), ref, "the verifier failed");
+  }
+}
+
+/** Best-effort actionId of unparsed input, for citing it in a refusal. */
+function actionIdOf(action: unknown): string {
+  const parsed = parseAction(action);
+  return parsed.ok ? parsed.action.actionId : (parsed.actionId ?? "");
+}
+
+interface Coverage {
+  /** Some covering claim with the right is valid on its own. */
+  anyLocal: boolean;
+  /** Best valid (chain-backed) covering claim, or undefined. */
+  best: ClaimNode | undefined;
+}
+
+function scanList(list: readonly ClaimNode[] | undefined, op: Op, now: number, acc: Coverage): void {
+  if (list === undefined) return;
+  for (const node of list) {
+    if (!hasRight(node.claim, op) || now > node.local) continue;
+    acc.anyLocal = true;
+    if (now <= node.horizon && (acc.best === undefined || node.claim.confidence > acc.best.claim.confidence)) acc.best = node;
+  }
+}
+
+/** The claims of one holder that cover a resource with a right, via the resource and its scope ancestors. */
+function coverage(hi: HolderIndex | undefined, rn: ResourceNode | undefined, op: Op, now: number): Coverage {
+  const acc: Coverage = { anyLocal: false, best: undefined };
+  if (hi === undefined || rn === undefined) return acc;
+  scanList(hi.byResource.get(rn.resource.id), op, now, acc);
+  for (const a of rn.ancestors) scanList(hi.byScope.get(a), op, now, acc);
+  return acc;
+}
+
+/** Holders on the valid grant chains of the actor's valid write claims over a resource. */
+function chainHolders(ix: SnapshotIndex, actor: string, rn: ResourceNode, now: number): Set<string> {
+  const holders = new Set<string>([actor]);
+  const hi = ix.holders.get(actor);
+  const stack: ClaimNode[] = [];
+  const seen = new Set<ClaimNode>();
+  const start = (list: readonly ClaimNode[] | undefined): void => {
+    if (list === undefined) return;
+    for (const n of list) if (n.claim.canWrite && now <= n.horizon) stack.push(n);
+  };
+  if (hi !== undefined) {
+    start(hi.byResource.get(rn.resource.id));
+    for (const a of rn.ancestors) start(hi.byScope.get(a));
+  }
+  while (stack.length > 0) {
+    const n = stack.pop() as ClaimNode;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    holders.add(n.claim.holder);
+    for (const p of n.supporters) if (now <= p.horizon) stack.push(p);
+  }
+  return holders;
+}
+
+/** Other holders of a valid write claim over the resource, not on the actor's own chains. */
+function otherWriters(ix: SnapshotIndex, actor: string, rn: ResourceNode, now: number): string[] {
+  const chain = chainHolders(ix, actor, rn, now);
+  const found = new Set<string>();
+  const scan = (list: readonly ClaimNode[] | undefined): void => {
+    if (list === undefined) return;
+    for (const n of list) if (now <= n.horizon && !chain.has(n.claim.holder)) found.add(n.claim.holder);
+  };
+  scan(ix.writersByResource.get(rn.resource.id));
+  for (const a of rn.ancestors) scan(ix.writersByScope.get(a));
+  return [...found].sort();
+}
+
+function decide(
+  ix: SnapshotIndex,
+  ref: SnapshotRef,
+  action: Action,
+  now: number,
+  taintIn: string | undefined,
+  step: number | undefined,
+): VerifyResult {
+  const actor = action.actor;
+  const entity = ix.entities.get(actor);
+  if (entity === undefined) {
+    return malformedResult(action.actionId, ref, [`actor ${JSON.stringify(actor)} is not a known entity`]);
+  }
+  const isMachine = entity.kind === "MACHINE";
+  const owner = isMachine ? ix.ownerOf.get(actor) : undefined;
+  const violations: Violation[] = [];
+  const warnings: Warning[] = [];
+  let requiresHumanArbitration = false;
+  let confidence = 1;
+
+  // 1. Flags, fixed order, for every actor: no argument or identity excuses them.
+  for (const flag of FLAGS) {
+    if (action[flag]) {
+      violations.push({
+        code: "FORBIDDEN_FLAG",
+        axiom: FLAG_AXIOMS[flag],
+        message: `FORBIDDEN (${FLAG_LABELS[flag]}): ${actor} set ${flag}`,
+        flag,
+      });
+    }
+  }
+
+  if (isMachine) {
+    // 2. Kill switch.
+    if (isMachineHalted(ix, actor)) {
+      const why = ix.haltedMachines.has(actor)
+        ? "it is halted"
+        : owner !== undefined && ix.haltedOwners.has(owner)
+          ? `every machine of ${owner} is halted`
+          : "every machine is halted";
+      violations.push({
+        code: "HALTED",
+        axiom: "CORRIGIBILITY",
+        message: `HALTED: ${actor} may not act until resumed (${why})`,
+      });
+    }
+    // 3. A4.
+    if (owner === undefined) {
+      violations.push({
+        code: "NO_OWNER",
+        axiom: "A4",
+        message: `A4 violation: ${actor} has no registered human owner. An ownerless machine is not permitted to act.`,
+      });
+    }
+    // 4. A6.
+    for (const human of action.governsHumans) {
+      violations.push({
+        code: "GOVERNS_HUMAN",
+        axiom: "A6",
+        message: `A6: ${actor} cannot govern human ${human} (A6: machine has no ownership or dominion over any person).`,
+        human,
+      });
+    }
+  }
+
+  // 5. Authority, per resource.
+  const holder = ix.holders.get(actor);
+  const ownerIndex = owner !== undefined ? ix.holders.get(owner) : undefined;
+  const check = (op: Op, ids: readonly string[]): void => {
+    for (const id of ids) {
+      const rn = ix.resources.get(id);
+      if (op === "read" && rn !== undefined && rn.resource.isPublic) continue; // confidence 1
+      const cov = coverage(holder, rn, op, now);
+      const permittedHere = cov.best !== undefined;
+      if (!permittedHere && (!isMachine || !cov.anyLocal)) {
+        violations.push({
+          code: DENIED_CODE[op],
+          axiom: "A7",
+          message: `${DENIED_WORD[op]} on ${id}: ${actor} holds no valid ${op} claim`,
+          resource: id,
+        });
+        confidence = 0;
+        continue;
+      }
+      if (!permittedHere) {
+        violations.push({
+          code: "NOT_DELEGATED_BY_OWNER",
+          axiom: "A7",
+          message:
+            owner === undefined
+              ? `NOT DELEGATED BY OWNER on ${id}: ${actor}'s ${op} claim cannot trace back to an owner; ${actor} has none`
+              : `NOT DELEGATED BY OWNER on ${id}: ${actor}'s ${op} claim does not trace back through valid grants to its owner ${owner}`,
+          resource: id,
+        });
+        if (owner !== undefined && coverage(ownerIndex, rn, op, now).best === undefined) {
+          violations.push({
+            code: "OUTSIDE_OWNER_SCOPE",
+            axiom: "A5",
+            message: `A5 violation on ${id}: ${actor}'s owner ${owner} holds no valid ${op} right over it, so ${actor} may not ${op} it`,
+            resource: id,
+          });
+        }
+        confidence = 0;
+        continue;
+      }
+      const best = cov.best as ClaimNode;
+      const c = best.claim.confidence;
+      if (c < confidence) confidence = c;
+      if (c < CONTESTED_THRESHOLD && op !== "delegate" && rn !== undefined) {
+        if (op === "read") {
+          warnings.push({
+            code: "CONTESTED_READ",
+            message: `READ on ${id} allowed but contested (confidence=${c.toFixed(2)}). Log this access.`,
+            resource: id,
+          });
+        } else {
+          warnings.push({
+            code: "CONTESTED_WRITE",
+            message: `WRITE on ${id} contested (confidence=${c.toFixed(2)}). Human confirmation recommended.`,
+            resource: id,
+          });
+          for (const other of otherWriters(ix, actor, rn, now)) {
+            requiresHumanArbitration = true;
+            warnings.push({
+              code: "WRITE_CONFLICT",
+              message: `Conflict on ${id}: conflicting write claims from ${actor} and ${other}`,
+              resource: id,
+            });
+          }
+        }
+      }
+    }
+  };
+  check("read", action.reads);
+  check("write", action.writes);
+  check("delegate", action.delegates);
+
+  // 6a. Information flow: taint = join(carried taint, labels of this action's reads).
+  let taint = joinLabels(ix.lattice, taintIn, undefined);
+  for (const id of action.reads) taint = joinLabels(ix.lattice, taint, ix.resources.get(id)?.resource.ifcLabel);
+  if (sourceRank(ix.lattice, taint) > 0) {
+    for (const id of action.writes) {
+      const sink = ix.resources.get(id)?.resource.ifcLabel;
+      if (isDownwardFlow(ix.lattice, taint, sink)) {
+        const sinkLabel = sink ?? `${ix.lattice[0] ?? ""} (unlabeled)`;
+        violations.push({
+          code: "IFC_DOWNWARD_FLOW",
+          axiom: "IFC",
+          message: `IFC downward flow${step !== undefined ? ` at step ${step}` : ""}: taint=${taint} write_label=${sinkLabel} (${actor} would write ${id})`,
+          resource: id,
+          ...(step !== undefined ? { step } : {}),
+        });
+      }
+    }
+  }
+
+  // 6b. Policy rules: can only add denials.
+  if (ix.policies.length > 0) {
+    const pass = (op: Op, ids: readonly string[]): void => {
+      for (const id of ids) {
+        const rule = decidingRule(ix.policies, actor, op, ix.resources.get(id)?.resource.scope);
+        if (rule === undefined || rule.effect !== "deny") continue;
+        violations.push({
+          code: "POLICY_DENIED",
+          axiom: "POLICY",
+          message: `POLICY DENIED by rule ${rule.id} (priority ${rule.priority}): ${actor} may not ${op} ${id}${rule.description !== undefined ? ` — ${rule.description}` : ""}`,
+          resource: id,
+        });
+      }
+    };
+    pass("read", action.reads);
+    pass("write", action.writes);
+    pass("delegate", action.delegates);
+  }
+
+  return {
+    actionId: action.actionId,
+    permitted: violations.length === 0,
+    violations,
+    warnings,
+    confidence,
+    requiresHumanArbitration,
+    manipulationScore: action.argument === undefined ? 0 : detectManipulation(action.argument).score,
+    snapshot: ref,
+  };
+}
