@@ -23,13 +23,17 @@ export const MAX_CANONICAL_DEPTH = 100;
 
 // A lone surrogate cannot be encoded as UTF-8; I-JSON (which JCS requires) forbids it.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
 
 function serialiseString(value: string): string {
-  if (LONE_SURROGATE.test(value)) throw new CanonicalizeError("string contains a lone surrogate");
+  // Most strings have no surrogate at all; only those need the (slower) pairing check.
+  if (ANY_SURROGATE.test(value) && LONE_SURROGATE.test(value)) throw new CanonicalizeError("string contains a lone surrogate");
   return JSON.stringify(value);
 }
 
 function serialise(value: unknown, depth: number, out: string[]): void {
+  // Builds into one array of parts joined once at the end: fewer intermediate strings than
+  // concatenating per level.
   if (depth > MAX_CANONICAL_DEPTH) throw new CanonicalizeError("value nested too deeply");
   if (value === null) {
     out.push("null");
@@ -65,15 +69,18 @@ function serialise(value: unknown, depth: number, out: string[]): void {
       }
       const record = value as Record<string, unknown>;
       // Properties whose value is undefined are absent, as in JSON.stringify.
-      const keys = Object.keys(record)
-        .filter((k) => record[k] !== undefined)
-        .sort();
+      const keys = Object.keys(record).sort();
       out.push("{");
-      keys.forEach((key, i) => {
-        if (i > 0) out.push(",");
+      let first = true;
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const item = record[key];
+        if (item === undefined) continue;
+        if (!first) out.push(",");
+        first = false;
         out.push(serialiseString(key), ":");
-        serialise(record[key], depth + 1, out);
-      });
+        serialise(item, depth + 1, out);
+      }
       out.push("}");
       return;
     }
