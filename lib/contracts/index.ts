@@ -10,7 +10,6 @@ import { FLAGS, RESOURCE_TYPES, VIOLATION_CODES, WARNING_CODES } from "../kernel
 // Building blocks
 // --------------------------------------------------------------------------------------------
 
-// eslint-disable-next-line no-control-regex
 const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 
 export const Id = z
