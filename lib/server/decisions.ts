@@ -88,6 +88,19 @@ function rawDigest(input: unknown): string {
   return crypto.createHash("sha256").update(text).digest("hex");
 }
 
+function unrepresentable(snapshot: Snapshot): VerifyResult {
+  return {
+    actionId: "",
+    permitted: false,
+    violations: [{ code: "MALFORMED_ACTION", axiom: "FAIL_CLOSED", message: "MALFORMED ACTION: the action cannot be represented as canonical JSON" }],
+    warnings: [],
+    confidence: 0,
+    requiresHumanArbitration: false,
+    manipulationScore: 0,
+    snapshot: snapshot.ref,
+  };
+}
+
 const ACTOR_MISMATCH = (actor: string, machine: string): Violation => ({
   code: "ACTOR_NOT_TOKEN_MACHINE",
   axiom: "FAIL_CLOSED",
@@ -172,18 +185,19 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
   const subject = action && action.actor === job.machineId
     ? { action }
     : { actor: action?.actor ?? job.machineId, actionDigest: action ? rawDigest(action) : rawDigest(job.input) };
-  const record = buildDecisionRecord({
-    mode: "live",
-    now,
-    nonce: nonce(),
-    keyId: audit.keyId,
-    auditSeq: seq,
-    ttlMs: PERMIT_TTL_MS,
-    ...(job.session ? { session: job.session } : {}),
-    ...subject,
-    result,
-  });
-  const signature = audit.sign(decisionSigningBytes(record));
+  const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: seq, ttlMs: PERMIT_TTL_MS, ...(job.session ? { session: job.session } : {}) };
+  let record: DecisionRecord;
+  let signature: string;
+  try {
+    record = buildDecisionRecord({ ...envelope, ...subject, result });
+    signature = audit.sign(decisionSigningBytes(record));
+  } catch (error) {
+    // Input the kernel refused but that cannot even be recorded as given (e.g. a lone surrogate
+    // in an id): record a refusal that cites nothing of it, rather than failing the whole batch.
+    log("warn", "decision recorded without the unrepresentable input", { machine: job.machineId, error });
+    record = buildDecisionRecord({ ...envelope, actor: job.machineId, actionDigest: rawDigest(null), result: unrepresentable(snapshot) });
+    signature = audit.sign(decisionSigningBytes(record));
+  }
   const owner = snapshot.ownerOf(job.machineId) ?? null;
   audit.append(
     { kind: "decision", record: record as never, signature, keyId: audit.keyId },
@@ -213,19 +227,19 @@ async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job:
     actions.push(action);
     results.push(bindActor(step.actionId === action.actionId ? step : { ...step, actionId: action.actionId }, parsed.ok ? action : null, job.machineId));
   });
-  const record = buildPlanDecisionRecord({
-    mode: "live",
-    now,
-    nonce: nonce(),
-    keyId: audit.keyId,
-    auditSeq: audit.nextSeq,
-    ttlMs: PERMIT_TTL_MS,
-    ...(job.session ? { session: job.session } : {}),
-    results,
-    actions,
-    snapshot: snapshot.ref,
-  });
-  const signature = audit.sign(planDecisionSigningBytes(record));
+  const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: audit.nextSeq, ttlMs: PERMIT_TTL_MS, ...(job.session ? { session: job.session } : {}) };
+  let record: PlanDecisionRecord;
+  let signature: string;
+  try {
+    record = buildPlanDecisionRecord({ ...envelope, results, actions, snapshot: snapshot.ref });
+    signature = audit.sign(planDecisionSigningBytes(record));
+  } catch (error) {
+    log("warn", "plan recorded without the unrepresentable input", { machine: job.machineId, error });
+    const stub = (parseAction({ actionId: "unrepresentable-plan", actor: job.machineId }) as { ok: true; action: Action }).action;
+    results.splice(0, results.length, { ...unrepresentable(snapshot), actionId: stub.actionId });
+    record = buildPlanDecisionRecord({ ...envelope, results, actions: [stub], snapshot: snapshot.ref });
+    signature = audit.sign(planDecisionSigningBytes(record));
+  }
   const codes = results.flatMap((r) => r.violations);
   audit.append(
     { kind: "plan", record: record as never, signature, keyId: audit.keyId },

@@ -102,6 +102,20 @@ describe.each(PROVIDERS)("REST API on %s", (_provider, fresh) => {
       expect(res.body.record.violations.map((v: { code: string }) => v.code)).toContain("MALFORMED_ACTION");
     });
 
+    it("an unrepresentable action is refused on its own and does not disturb the decisions batched with it", async () => {
+      const bad = '{"action":{"actionId":"\\ud800","actor":"' + w.machineA + '"}}';
+      const [good, broken, plan] = await Promise.all([
+        call(w.server, "POST", "/verify", { token: w.tokenA, body: { action: { actionId: "beside-bad", actor: w.machineA, reads: [`data-a-${w.suffix}`] } } }),
+        call(w.server, "POST", "/verify", { token: w.tokenA, body: bad }),
+        call(w.server, "POST", "/verify-plan", { token: w.tokenA, body: '{"actions":[{"actionId":"\\udc00","actor":"' + w.machineA + '"}]}' }),
+      ]);
+      expect(good.body.record.permitted).toBe(true);
+      expect(broken.status).toBe(200);
+      expect(broken.body.record.permitted).toBe(false);
+      expect(broken.body.record.violations[0].code).toBe("MALFORMED_ACTION");
+      expect(plan.body.record.permitted).toBe(false);
+    });
+
     it("an actor other than the token's machine is BLOCKED and logged", async () => {
       const res = await call(w.server, "POST", "/verify", { token: w.tokenA, body: { action: { actionId: "impersonate", actor: w.machineB } } });
       expect(res.body.record.permitted).toBe(false);
