@@ -85,6 +85,14 @@ export default tseslint.config(
     ["^@/lib/server", "lib/server", "^@prisma/", "^server-only$"],
     "components may use lib/contracts and lib/kernel, never lib/server or the database.",
   ),
+  {
+    ...layer(
+      ["lib/sdk/**/*.ts"],
+      ["^next(/|$)", "^react", "^server-only$", "lib/server", "^@/(app|components)/", "^node:", "^@prisma/"],
+      "the SDK core runs in any agent process: no Next.js, no server code, no Node built-ins (adapters, the MCP proxy and audit fetch may).",
+    ),
+    ignores: ["lib/sdk/adapters/**", "lib/sdk/mcp/**", "lib/sdk/audit-fetch.ts"],
+  },
   layer(
     ["lib/server/**/*.ts"],
     ["^@/(app|components)/", "^react$", "^react-dom"],

@@ -5,4 +5,4 @@ import { register } from "tsx/esm/api";
 
 register();
 const { main } = await import("../lib/kernel/cli/main.ts");
-process.exitCode = main(process.argv);
+process.exitCode = await main(process.argv);

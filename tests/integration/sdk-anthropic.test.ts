@@ -36,7 +36,8 @@ function fakeAnthropic(use: ToolUse) {
 /** The tool_result blocks of the last request: what the model reads on its next turn. */
 function lastToolResults(requests: { messages: MessageParam[] }[]): ToolResultBlockParam[] {
   const messages = requests.at(-1)?.messages ?? [];
-  return messages.flatMap((m) => (typeof m.content === "string" ? [] : m.content.filter((b): b is ToolResultBlockParam => b.type === "tool_result")));
+  const blocks = messages.flatMap((m) => (typeof m.content === "string" ? [] : m.content));
+  return blocks.filter((b): b is ToolResultBlockParam => b.type === "tool_result");
 }
 
 function tools() {

@@ -174,3 +174,20 @@ export async function startForger(k: KernelFixture): Promise<FakeKernel> {
 export function startJunkKernel(k: KernelFixture): Promise<FakeKernel> {
   return startImpostor(k, () => ({ status: 200, body: '{"permitted":true,"record":"trust me"}' }));
 }
+
+/** Registers one more resource of the fixture's owner (no grant to the machine). */
+export async function addResource(k: KernelFixture, id: string, type: "file" | "dataset" = "file"): Promise<void> {
+  await must(k.server, "POST", "/resources", { id, type, scope: `/sdk/extra/${id}`, isPublic: false, owner: k.owner });
+}
+
+/** The newest PENDING approval of the fixture's machine, as the owner's inbox shows it. */
+export async function pendingApproval(k: KernelFixture): Promise<{ id: string; action: unknown; curable: boolean } | undefined> {
+  const res = await call(k.server, "GET", "/approvals?status=PENDING", { token: OPERATOR_TOKEN });
+  const rows = res.body as { id: string; machineId: string; action: unknown; curable: boolean }[];
+  return rows.find((r) => r.machineId === k.machine);
+}
+
+/** The owner approves (operator token standing in for the owner's console session). */
+export async function approve(k: KernelFixture, approvalId: string): Promise<void> {
+  await must(k.server, "POST", `/approvals/${approvalId}/approve`, { ttlSeconds: 300 });
+}

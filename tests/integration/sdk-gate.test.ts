@@ -11,7 +11,7 @@ import { actionDigest, buildDecisionRecord, keyIdOf, publicKeyOf, signDecision }
 import { toHex } from "@/lib/kernel/bytes";
 import { createGate, KernelBlockedError, refusalText, type Decision, type FetchLike, type Gate, type GateOptions, type Permit } from "@/lib/sdk";
 import { call, OPERATOR_TOKEN } from "../support/server";
-import { closedPortUrl, startFakeKernel, startKernel, type FakeKernel, type KernelFixture } from "./sdk-fixture";
+import { closedPortUrl, startFakeKernel, startImpostor, startKernel, type FakeHandler, type FakeKernel, type KernelFixture } from "./sdk-fixture";
 
 const TTL_MS = 3000;
 let k: KernelFixture;
@@ -40,19 +40,9 @@ function tamperingFetch(edit: (body: SignedAnswer) => unknown): FetchLike {
   };
 }
 
-/** The real /keys answer, for fake kernels that must pass the start-up pin. */
-async function realKeys(): Promise<string> {
-  return (await fetch(`${k.url}/api/v1/keys`)).text();
-}
-
-async function fake(verify: Parameters<typeof startFakeKernel>[0]): Promise<FakeKernel> {
-  const keys = await realKeys();
-  const f = await startFakeKernel(async (req, body) => {
-    const path = new URL(req.url ?? "/", "http://x").pathname;
-    if (path === "/api/v1/keys") return { status: 200, body: keys };
-    if (path === "/api/v1/permits/redeem" && body === "{}") return { status: 400, body: JSON.stringify({ error: { code: "VALIDATION_FAILED", message: "x" }, permitted: false }) };
-    return verify(req, body);
-  });
+/** A fake kernel that passes the start-up checks, then answers with `answer`. */
+async function fake(answer: FakeHandler): Promise<FakeKernel> {
+  const f = await startImpostor(k, answer);
   fakes.push(f);
   return f;
 }
@@ -259,6 +249,16 @@ describe("answers that are not a valid permit for this action are refused", () =
     expect(r.code).toBe("TIMEOUT");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(350);
     expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it("a call the caller aborts: ABORTED, and it does not count against the kernel", async () => {
+    const f = await fake(() => "hang");
+    const g = await createGate(options({ url: f.url, timeoutMs: 5000, failureThreshold: 1 }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const r = refusalOf(await g.check({ reads: [k.data] }, { signal: controller.signal }));
+    expect(r.code).toBe("ABORTED");
+    expect(g.breakerState).toBe("closed");
   });
 });
 

@@ -17,8 +17,17 @@ function readStdin(): string {
 }
 
 /** Runs the CLI with `argv` as process.argv (node, script, ...args) and returns the exit code. */
-export function main(argv: readonly string[] = process.argv): number {
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const args = argv.slice(2);
+  // `audit fetch` is the one command that uses the network; it lives with the SDK's HTTP client so
+  // that runCli stays pure and synchronous.
+  if (args[0] === "audit" && args[1] === "fetch") {
+    const { runAuditFetchCli } = await import("../../sdk/audit-fetch");
+    const r = await runAuditFetchCli(args.slice(2));
+    if (r.stdout) process.stdout.write(r.stdout);
+    if (r.stderr) process.stderr.write(r.stderr);
+    return r.exitCode;
+  }
   const result = runCli(args, readsStdin(args) ? readStdin() : "", (path) => new Uint8Array(readFileSync(path)), {
     now: Date.now(),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),

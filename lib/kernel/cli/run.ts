@@ -6,6 +6,7 @@
  *   freedom-kernel verify       [--jsonl] [--format native|original] [--sign-key FILE] [--now T]
  *   freedom-kernel verify-plan  [--jsonl] [--format native|original] [--sign-key FILE] [--now T]
  *   freedom-kernel audit verify EXPORT.jsonl [--keys KEYS.json] [--json] [--allow-uncovered] [--min-tree-size N]
+  freedom-kernel audit fetch --url URL [--token T | FK_AUDIT_TOKEN] [--out audit.jsonl] [--keys-out keys.json]
  *   freedom-kernel keygen
  *
  * Exit codes: 0 — a decision was printed, PERMITTED or BLOCKED alike (or the audit export
