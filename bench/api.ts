@@ -41,6 +41,23 @@ async function main() {
         `${String(connections).padStart(11)} | ${result.requests.average.toFixed(0).padStart(11)} | ${l.p50.toFixed(2).padStart(6)} | ${l.p90.toFixed(2).padStart(6)} | ${l.p99.toFixed(2).padStart(6)} | ${l.max.toFixed(0).padStart(6)} | ${String(result.errors + result.timeouts).padStart(6)} | ${String(result.non2xx).padStart(7)}`,
       );
     }
+    // Latency below saturation: a fixed offered rate (autocannon's overallRate), 32 connections.
+    console.log("\noffered rate | achieved/s | p50 ms | p90 ms | p99 ms | max ms | errors");
+    for (const rate of [100, 250, 500]) {
+      const result = await autocannon({
+        url: `${server.api}/verify`,
+        method: "POST",
+        headers: { authorization: `Bearer ${agent.token}`, "content-type": "application/json" },
+        body,
+        connections: 32,
+        duration: SECONDS,
+        overallRate: rate,
+      });
+      const l = result.latency;
+      console.log(
+        `${String(rate).padStart(12)} | ${result.requests.average.toFixed(0).padStart(10)} | ${l.p50.toFixed(2).padStart(6)} | ${l.p90.toFixed(2).padStart(6)} | ${l.p99.toFixed(2).padStart(6)} | ${l.max.toFixed(0).padStart(6)} | ${String(result.errors + result.timeouts + result.non2xx).padStart(6)}`,
+      );
+    }
     const size = fs.statSync(database.config.url).size;
     console.log(`audit entries written: ${(await call(server, "GET", "/audit?limit=1", { token: process.env.FK_OPERATOR_TOKEN ?? "operator-token-for-integration-tests-0123456789" })).body.entries[0].seq + 1}, database ${(size / 1e6).toFixed(1)} MB`);
   } finally {
