@@ -1,5 +1,6 @@
 import { defineConfig } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +15,10 @@ if (!process.env.FK_E2E_PORT) {
     "-e",
     "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});",
   ]).toString();
+}
+// The operator's bearer token: tests create their own owners and data through the API with it.
+if (!process.env.FK_OPERATOR_TOKEN) {
+  process.env.FK_OPERATOR_TOKEN = `e2e-operator-${crypto.randomBytes(18).toString("hex")}`;
 }
 if (!process.env.FK_E2E_DATA_DIR) {
   process.env.FK_E2E_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "fk-e2e-"));
@@ -68,6 +73,7 @@ export default defineConfig({
       FK_DATA_DIR: process.env.FK_E2E_DATA_DIR,
       DATABASE_URL: "",
       NEXT_TELEMETRY_DISABLED: "1",
+      FK_OPERATOR_TOKEN: process.env.FK_OPERATOR_TOKEN,
     },
   },
 });

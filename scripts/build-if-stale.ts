@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BUILD_INPUTS = ["app", "components", "lib", "public", "next.config.ts", "package.json", "package-lock.json", "tsconfig.json"];
+const BUILD_INPUTS = ["app", "components", "lib", "public", "proxy.ts", "next.config.ts", "package.json", "package-lock.json", "tsconfig.json"];
 
 export function distDir(): string {
   return path.join(root, process.env.FK_NEXT_DIST_DIR ?? ".next");
