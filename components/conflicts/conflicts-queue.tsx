@@ -151,7 +151,7 @@ function ConflictCard({ conflict: c }: { conflict: Conflict }) {
         ? ({ strategy: "keep", keep: strategy === "keep-A" ? "A" : "B" } as const)
         : strategy === "split"
           ? ({ strategy: "split", scopeA, scopeB } as const)
-          : ({ strategy: "lower-confidence", claim: "A", confidence } as const);
+          : ({ strategy: "lower-confidence", confidence } as const);
     resolve.mutate({ id: c.id, body });
   }
 

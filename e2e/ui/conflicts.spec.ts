@@ -1,29 +1,18 @@
-import { expect, test } from "@playwright/test";
-import Database from "better-sqlite3";
-import path from "node:path";
+import { expect, test, type APIRequestContext } from "@playwright/test";
 import { API, Fixture, operatorHeaders, shot, signIn, uid } from "./support";
 
 /**
- * No API call creates a second root (ownership) claim on someone else's resource — registering a
- * resource is the only way to get one — so a dispute can only come from data written outside the
- * API (an import, a restored backup). The fixture does exactly that: it writes a competing root
- * claim straight into the test server's SQLite file and bumps the registry version, and the next
- * change of authority through the API queues the conflict, as it would for imported data.
+ * A dispute: the operator registers a second human's ownership claim over a resource another owner
+ * registered (POST /api/v1/claims, the operator's tool for imports and disputed claims). The same
+ * transaction runs the kernel's conflict detector, which queues the conflict for the two owners.
  */
-function insertCompetingRootClaim(holder: string, resource: string, confidence: number): string {
-  const file = path.join(process.env.FK_E2E_DATA_DIR ?? "", "freedom-kernel.db");
-  const db = new Database(file);
-  try {
-    const id = uid("clm-import");
-    db.prepare(
-      `INSERT INTO "Claim" ("id","holderId","resourceId","scope","canRead","canWrite","canDelegate","confidence","expiresAt","grantorId","revokedAt","approvalId","createdAt","createdBy")
-       VALUES (?, ?, ?, NULL, 1, 1, 1, ?, NULL, NULL, NULL, NULL, ?, 'e2e-import')`,
-    ).run(id, holder, resource, confidence, Date.now());
-    db.prepare(`UPDATE "RegistryState" SET "version" = "version" + 1, "updatedAt" = ? WHERE "id" = 1`).run(Date.now());
-    return id;
-  } finally {
-    db.close();
-  }
+async function registerCompetingRootClaim(request: APIRequestContext, holder: string, resource: string, confidence: number): Promise<string> {
+  const res = await request.post(`${API}/claims`, {
+    headers: operatorHeaders(),
+    data: { holder, resource, canRead: true, canWrite: true, canDelegate: true, confidence },
+  });
+  expect(res.status()).toBe(200);
+  return ((await res.json()) as { id: string }).id;
 }
 
 test("an owner resolves a write conflict by keeping one claim", async ({ page, request }, testInfo) => {
@@ -31,8 +20,7 @@ test("an owner resolves a write conflict by keeping one claim", async ({ page, r
   const alice = await fx.owner("Keeper");
   const bob = await fx.owner("Claimant");
   const wiki = await fx.resource(alice, uid("wiki"), `/shared/${alice.id}`);
-  const imported = insertCompetingRootClaim(bob.id, wiki, 0.6);
-  await fx.machine(alice); // any change of authority runs the conflict detector
+  const imported = await registerCompetingRootClaim(request, bob.id, wiki, 0.6);
 
   await signIn(page, alice, "/conflicts");
   const card = page.getByTestId(`conflict-${wiki}`);
@@ -61,8 +49,7 @@ test("a conflict can be resolved by lowering confidence, so every write is conte
   const alice = await fx.owner("Lowerer");
   const bob = await fx.owner("Other");
   const doc = await fx.resource(alice);
-  const imported = insertCompetingRootClaim(bob.id, doc, 1);
-  await fx.machine(alice);
+  const imported = await registerCompetingRootClaim(request, bob.id, doc, 1);
 
   await signIn(page, bob, "/conflicts");
   const card = page.getByTestId(`conflict-${doc}`);

@@ -244,6 +244,24 @@ export const GrantRefusal = z.strictObject({
   }),
 });
 
+/**
+ * A root (ownership) claim registered by the operator for a human: an import, or a disputed claim
+ * to arbitrate. Overlapping write claims of two humans are queued as conflicts.
+ */
+export const CreateRootClaimRequest = z
+  .strictObject({
+    holder: Id,
+    resource: Id.optional(),
+    scope: z.string().max(1024).optional(),
+    canRead: z.boolean(),
+    canWrite: z.boolean(),
+    canDelegate: z.boolean(),
+    confidence: z.number().gt(0).lte(1).default(1),
+  })
+  .refine((g) => (g.resource === undefined) !== (g.scope === undefined), {
+    message: "name exactly one of resource and scope",
+  });
+
 export const HaltRequest = z.strictObject({ reason: z.string().max(1000).optional() });
 export const HaltResponse = z.strictObject({ halted: z.array(z.string()), registryVersion: z.number().int() });
 export const ResumeResponse = z.strictObject({ resumed: z.string(), registryVersion: z.number().int() });
@@ -305,7 +323,8 @@ export const Conflict = z.strictObject({
 export const ResolveConflictRequest = z.discriminatedUnion("strategy", [
   z.strictObject({ strategy: z.literal("keep"), keep: z.enum(["A", "B"]) }),
   z.strictObject({ strategy: z.literal("split"), scopeA: z.string().max(1024), scopeB: z.string().max(1024) }),
-  z.strictObject({ strategy: z.literal("lower-confidence"), claim: z.enum(["A", "B"]), confidence: z.number().gt(0).lt(0.8) }),
+  // Lowers both claims (to at most `confidence`), so every write on the resource stays contested.
+  z.strictObject({ strategy: z.literal("lower-confidence"), confidence: z.number().gt(0).lt(0.8) }),
 ]);
 
 export const AuditQuery = z.strictObject({

@@ -230,6 +230,40 @@ export async function createGrant(principal: HumanPrincipal, body: z.infer<typeo
   return result;
 }
 
+/**
+ * Registers a root (ownership) claim for a human: the operator's tool for imports and disputed
+ * claims. The kernel validates the registry with it before commit; overlapping write claims of two
+ * humans are queued for arbitration by the same transaction.
+ */
+export async function createRootClaim(principal: HumanPrincipal, body: z.infer<typeof C.CreateRootClaimRequest>) {
+  if (principal.kind !== "operator") throw forbidden("only the operator registers ownership claims");
+  if (body.scope !== undefined) {
+    const scope = validateScope(body.scope);
+    if (!scope.ok) throw new ApiError("VALIDATION_FAILED", `scope: ${scope.reason}`);
+  }
+  if (!body.canRead && !body.canWrite && !body.canDelegate) throw new ApiError("VALIDATION_FAILED", "a claim holds at least one right");
+  const { result } = await withAuditTransaction(async (tx, audit) => {
+    await requireHumanEntity(tx, body.holder);
+    if (body.resource !== undefined && !(await tx.resource.findUnique({ where: { id: body.resource } }))) throw notFound(`resource ${body.resource}`);
+    const claim = await tx.claim.create({
+      data: {
+        id: newId("clm"),
+        holderId: body.holder,
+        resourceId: body.resource ?? null,
+        scope: body.scope ?? null,
+        canRead: body.canRead,
+        canWrite: body.canWrite,
+        canDelegate: body.canDelegate,
+        confidence: body.confidence,
+        createdBy: actorName(principal),
+      },
+    });
+    await commitChange(tx, audit, principal, "register-claim", { claim: grantOut(claim) }, body.holder);
+    return grantOut(claim);
+  });
+  return result;
+}
+
 export async function listGrants(principal: HumanPrincipal) {
   const db = getDb();
   const mine = await principalEntities(db, principal);

@@ -356,7 +356,7 @@ export function decidePlanFor(machineId: string, input: unknown[], session: stri
 export async function redeemPermit(machineId: string, record: unknown, signature: string): Promise<{ redeemed: true; nonce: string; actionId: string }> {
   const signer = getSigner();
   const check = verifyPermit(record, signature, signer.publicKeyHex, { now: Date.now(), expectedActor: machineId });
-  if (!check.ok) throw new ApiError("PERMIT_INVALID", `the permit is not valid: ${check.reason}`);
+  if (!check.ok) throw new ApiError("PERMIT_INVALID", `the permit is not valid: ${check.reason}`, { reason: check.reason });
   const permit = record as DecisionRecord;
   const { result } = await withAuditTransaction(async (tx, audit) => {
     const snapshot = await currentSnapshot(tx);
@@ -370,7 +370,7 @@ export async function redeemPermit(machineId: string, record: unknown, signature
     );
     return "OK" as const;
   });
-  if (result === "HALTED") throw new ApiError("PERMIT_INVALID", "the permit is not valid: HALTED (the machine was halted after it was issued)");
-  if (result === "REUSED") throw new ApiError("PERMIT_REUSED", "this permit was already redeemed");
+  if (result === "HALTED") throw new ApiError("PERMIT_INVALID", "the permit is not valid: HALTED (the machine was halted after it was issued)", { reason: "HALTED" });
+  if (result === "REUSED") throw new ApiError("PERMIT_REUSED", "this permit was already redeemed", { reason: "REUSED" });
   return { redeemed: true, nonce: permit.nonce, actionId: permit.actionId };
 }

@@ -50,6 +50,7 @@ export const ROUTES: RouteDoc[] = [
   { method: "post", path: "/resources", summary: "Register a resource and the owner's root claim", audience: "human", body: C.CreateResourceRequest, response: C.Resource },
   { method: "get", path: "/resources", summary: "Resources visible to the caller", audience: "human", response: List(C.Resource) },
   { method: "post", path: "/grants", summary: "Delegate rights; the kernel's checkGrant decides (422 with its reasons)", audience: "human", body: C.CreateGrantRequest, response: C.Grant },
+  { method: "post", path: "/claims", summary: "Register a root (ownership) claim for a human: imports and disputes; overlaps are queued as conflicts (operator)", audience: "operator", body: C.CreateRootClaimRequest, response: C.Grant },
   { method: "get", path: "/grants", summary: "Grants held or made by the caller and their machines", audience: "human", response: List(C.Grant) },
   { method: "delete", path: "/grants/{id}", summary: "Revoke a grant", audience: "human", response: C.Grant },
   { method: "post", path: "/halt-all", summary: "Halt every machine (operator)", audience: "operator", body: C.HaltRequest, response: C.HaltResponse },

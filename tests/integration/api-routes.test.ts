@@ -351,6 +351,25 @@ describe.each(PROVIDERS)("REST API on %s", (_provider, fresh) => {
       expect((await call(w.server, "POST", "/verify", { token: w.tokenB, body: { action: { actionId: "h5", actor: w.machineB } } })).body.record.permitted).toBe(true);
     });
 
+    it("a disputed ownership claim is queued for arbitration and resolved by an owner involved", async () => {
+      const body = { holder: w.ownerB.id, resource: `data-a-${w.suffix}`, canRead: true, canWrite: true, canDelegate: false, confidence: 0.6 };
+      expect((await asOwner(w, "A", "POST", "/claims", body)).status).toBe(403);
+      const claim = await call(w.server, "POST", "/claims", { token: OPERATOR_TOKEN, body });
+      expect(claim.status).toBe(200);
+      const forA = await asOwner(w, "A", "GET", "/conflicts");
+      const conflict = forA.body.find((c: { resourceId: string }) => c.resourceId === `data-a-${w.suffix}`);
+      expect(conflict.status).toBe("OPEN");
+      expect([conflict.claimA.id, conflict.claimB.id]).toContain(claim.body.id);
+      expect((await asOwner(w, "B", "GET", "/conflicts")).body.map((c: { id: string }) => c.id)).toContain(conflict.id);
+      const keep = conflict.claimA.id === claim.body.id ? "B" : "A";
+      const resolved = await asOwner(w, "A", "POST", `/conflicts/${encodeURIComponent(conflict.id)}/resolve`, { strategy: "keep", keep });
+      expect(resolved.status).toBe(200);
+      expect(resolved.body.status).toBe("RESOLVED");
+      const grants = await call(w.server, "GET", "/grants", { token: OPERATOR_TOKEN });
+      expect(grants.body.find((g: { id: string }) => g.id === claim.body.id).canWrite).toBe(false);
+      expect((await asOwner(w, "B", "POST", `/conflicts/${encodeURIComponent(conflict.id)}/resolve`, { strategy: "keep", keep })).status).toBe(409);
+    });
+
     it("a revoked token stops working at once", async () => {
       const t = await asOwner(w, "A", "POST", `/machines/${w.machineA}/tokens`, { label: "short-lived" });
       expect(t.status).toBe(200);
