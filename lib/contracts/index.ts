@@ -207,21 +207,26 @@ export const Resource = z.strictObject({
   createdAt: IsoTime,
 });
 
+/** What a claim is over and which rights it holds: shared by grants and root claims. */
+const claimFields = {
+  holder: Id,
+  resource: Id.optional(),
+  scope: z.string().max(1024).optional(),
+  canRead: z.boolean(),
+  canWrite: z.boolean(),
+  canDelegate: z.boolean(),
+};
+const oneTarget = (g: { resource?: string | undefined; scope?: string | undefined }) => (g.resource === undefined) !== (g.scope === undefined);
+const ONE_TARGET = { message: "name exactly one of resource and scope" };
+
 export const CreateGrantRequest = z
   .strictObject({
-    holder: Id,
-    resource: Id.optional(),
-    scope: z.string().max(1024).optional(),
-    canRead: z.boolean(),
-    canWrite: z.boolean(),
-    canDelegate: z.boolean(),
+    ...claimFields,
     confidence: z.number().gt(0).lte(1).optional(),
     expiresAt: IsoTime.optional(),
     grantor: Id.optional().describe("Defaults to the signed-in owner."),
   })
-  .refine((g) => (g.resource === undefined) !== (g.scope === undefined), {
-    message: "name exactly one of resource and scope",
-  });
+  .refine(oneTarget, ONE_TARGET);
 export const Grant = z.strictObject({
   id: z.string(),
   holder: z.string(),
@@ -249,18 +254,8 @@ export const GrantRefusal = z.strictObject({
  * to arbitrate. Overlapping write claims of two humans are queued as conflicts.
  */
 export const CreateRootClaimRequest = z
-  .strictObject({
-    holder: Id,
-    resource: Id.optional(),
-    scope: z.string().max(1024).optional(),
-    canRead: z.boolean(),
-    canWrite: z.boolean(),
-    canDelegate: z.boolean(),
-    confidence: z.number().gt(0).lte(1).default(1),
-  })
-  .refine((g) => (g.resource === undefined) !== (g.scope === undefined), {
-    message: "name exactly one of resource and scope",
-  });
+  .strictObject({ ...claimFields, confidence: z.number().gt(0).lte(1).default(1) })
+  .refine(oneTarget, ONE_TARGET);
 
 export const HaltRequest = z.strictObject({ reason: z.string().max(1000).optional() });
 export const HaltResponse = z.strictObject({ halted: z.array(z.string()), registryVersion: z.number().int() });

@@ -175,6 +175,21 @@ export async function listResources(principal: HumanPrincipal) {
   return resources.filter((r) => owners.get(r.id) === principal.entityId || held.has(r.id) || r.isPublic).map((r) => resourceOut(r, owners.get(r.id) ?? null));
 }
 
+/** The columns every new claim row has, from a grant or root-claim request. */
+function claimRow(principal: HumanPrincipal, body: z.infer<typeof C.CreateGrantRequest> | z.infer<typeof C.CreateRootClaimRequest>) {
+  return {
+    id: newId("clm"),
+    holderId: body.holder,
+    resourceId: body.resource ?? null,
+    scope: body.scope ?? null,
+    canRead: body.canRead,
+    canWrite: body.canWrite,
+    canDelegate: body.canDelegate,
+    confidence: body.confidence ?? 1,
+    createdBy: actorName(principal),
+  };
+}
+
 /** Entities the principal speaks for: themselves and their machines (operator: everyone). */
 async function principalEntities(tx: Tx, principal: HumanPrincipal): Promise<Set<string> | null> {
   if (principal.kind === "operator") return null;
@@ -208,18 +223,10 @@ export async function createGrant(principal: HumanPrincipal, body: z.infer<typeo
     }
     const claim = await tx.claim.create({
       data: {
-        id: newId("clm"),
-        holderId: body.holder,
-        resourceId: body.resource ?? null,
-        scope: body.scope ?? null,
-        canRead: body.canRead,
-        canWrite: body.canWrite,
-        canDelegate: body.canDelegate,
-        confidence: body.confidence ?? 1,
+        ...claimRow(principal, body),
         expiresAt: expiresAt !== undefined ? new Date(expiresAt) : null,
         grantorId: grantor,
         approvalId: extra.approvalId ?? null,
-        createdBy: actorName(principal),
       },
     });
     const holderEntity = snapshot.entity(body.holder);
@@ -245,19 +252,7 @@ export async function createRootClaim(principal: HumanPrincipal, body: z.infer<t
   const { result } = await withAuditTransaction(async (tx, audit) => {
     await requireHumanEntity(tx, body.holder);
     if (body.resource !== undefined && !(await tx.resource.findUnique({ where: { id: body.resource } }))) throw notFound(`resource ${body.resource}`);
-    const claim = await tx.claim.create({
-      data: {
-        id: newId("clm"),
-        holderId: body.holder,
-        resourceId: body.resource ?? null,
-        scope: body.scope ?? null,
-        canRead: body.canRead,
-        canWrite: body.canWrite,
-        canDelegate: body.canDelegate,
-        confidence: body.confidence,
-        createdBy: actorName(principal),
-      },
-    });
+    const claim = await tx.claim.create({ data: claimRow(principal, body) });
     await commitChange(tx, audit, principal, "register-claim", { claim: grantOut(claim) }, body.holder);
     return grantOut(claim);
   });
