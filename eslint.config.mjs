@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 
 const kernelPurity = {
   files: ["lib/kernel/**/*.ts"],
-  ignores: ["lib/kernel/__tests__/**", "lib/kernel/cli/**"],
+  ignores: ["lib/kernel/__tests__/**"],
   rules: {
     "no-restricted-imports": [
       "error",

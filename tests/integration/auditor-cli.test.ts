@@ -61,7 +61,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "fk-audit-"));
   exportPath = path.join(dir, "audit.jsonl");
   keysPath = path.join(dir, "keys.json");
-  // The real command: `freedom-kernel audit fetch` (bin -> lib/kernel/cli/main.ts -> lib/sdk/audit-fetch.ts).
+  // The real command: `freedom-kernel audit fetch` (bin -> lib/cli/main.ts -> lib/sdk/audit-fetch.ts).
   const fetched = await cli(["audit", "fetch", "--url", k.url, "--out", exportPath, "--keys-out", keysPath], { FK_AUDIT_TOKEN: OPERATOR_TOKEN });
   expect(fetched.code, fetched.stderr).toBe(0);
   lines = fs.readFileSync(exportPath, "utf8").trimEnd().split("\n");

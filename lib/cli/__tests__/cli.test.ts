@@ -1,14 +1,14 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli, type CliContext } from "../cli/run";
-import { buildAuditEntry, buildCheckpoint, type AuditEntry } from "../audit";
-import { serializeAuditExport } from "../audit-export";
-import { signBytes, verifyDecision, verifyPermit, verifyPlanDecision, keyIdOf, publicKeyOf } from "../signing";
-import { canonicalJson } from "../canonical";
-import { toHex } from "../bytes";
-import { KEY_ID_A, NOW, PUBLIC_A, SECRET_A } from "./evidence-fixtures";
-import { baseRegistry } from "./extensions-fixtures";
+import { runCli, type CliContext } from "../run";
+import { buildAuditEntry, buildCheckpoint, type AuditEntry } from "../../kernel/audit";
+import { serializeAuditExport } from "../../kernel/audit-export";
+import { signBytes, verifyDecision, verifyPermit, verifyPlanDecision, keyIdOf, publicKeyOf } from "../../kernel/signing";
+import { canonicalJson } from "../../kernel/canonical";
+import { toHex } from "../../kernel/bytes";
+import { KEY_ID_A, NOW, PUBLIC_A, SECRET_A } from "../../kernel/__tests__/evidence-fixtures";
+import { baseRegistry } from "../../kernel/__tests__/extensions-fixtures";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 

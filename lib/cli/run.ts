@@ -12,11 +12,11 @@
  * Exit codes: 0 — a decision was printed, PERMITTED or BLOCKED alike (or the audit export
  * verified); 1 — the audit export failed verification; 2 — unusable input or usage.
  */
-import { canonicalJson } from "../canonical";
-import { fromHex, sha256Hex, toHex } from "../bytes";
-import { parseIsoLenient } from "../iso-time";
-import { verifyAuditExport, type AuditExportSummary } from "../audit-export";
-import { verifyPlan, type PlanResult } from "../plan";
+import { canonicalJson } from "../kernel/canonical";
+import { fromHex, sha256Hex, toHex } from "../kernel/bytes";
+import { parseIsoLenient } from "../kernel/iso-time";
+import { verifyAuditExport, type AuditExportSummary } from "../kernel/audit-export";
+import { verifyPlan, type PlanResult } from "../kernel/plan";
 import {
   buildDecisionRecord,
   buildPlanDecisionRecord,
@@ -25,12 +25,12 @@ import {
   signDecision,
   signPlanDecision,
   type UnparsedStep,
-} from "../signing";
-import { SnapshotError, buildSnapshot, type Snapshot } from "../snapshot";
-import { parseAction } from "../action";
-import type { Action, RegistryData, SnapshotRef, VerifyResult } from "../types";
-import { NO_SNAPSHOT_REF, malformedResult, verify } from "../verify";
-import { parseWirePlan, parseWireRequest, renderOriginal, renderOriginalPlan } from "../wire";
+} from "../kernel/signing";
+import { SnapshotError, buildSnapshot, type Snapshot } from "../kernel/snapshot";
+import { parseAction } from "../kernel/action";
+import type { Action, RegistryData, SnapshotRef, VerifyResult } from "../kernel/types";
+import { NO_SNAPSHOT_REF, malformedResult, verify } from "../kernel/verify";
+import { parseWirePlan, parseWireRequest, renderOriginal, renderOriginalPlan } from "../kernel/wire";
 
 /** What the process should print and exit with. */
 export interface CliResult {

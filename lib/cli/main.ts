@@ -1,6 +1,6 @@
 /**
- * The Node side of the `freedom-kernel` command: the only kernel file that touches the process,
- * the file system, the clock and the random number generator. Everything else is runCli (run.ts),
+ * The Node side of the `freedom-kernel` command: it touches the process, the file system, the
+ * clock and the random number generator, and hands them to the pure kernel. Everything else is runCli (run.ts),
  * a pure function. bin/freedom-kernel.mjs registers tsx and calls main(process.argv).
  */
 import { randomBytes } from "node:crypto";
@@ -22,7 +22,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   // `audit fetch` is the one command that uses the network; it lives with the SDK's HTTP client so
   // that runCli stays pure and synchronous.
   if (args[0] === "audit" && args[1] === "fetch") {
-    const { runAuditFetchCli } = await import("../../sdk/audit-fetch");
+    const { runAuditFetchCli } = await import("../sdk/audit-fetch");
     const r = await runAuditFetchCli(args.slice(2));
     if (r.stdout) process.stdout.write(r.stdout);
     if (r.stderr) process.stderr.write(r.stderr);
