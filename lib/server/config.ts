@@ -1,4 +1,5 @@
 import "server-only";
+import os from "node:os";
 import path from "node:path";
 
 /**
@@ -29,12 +30,28 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
 export function databaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
   const url = env.DATABASE_URL?.trim();
   if (!url) return { provider: "sqlite", url: path.join(/*turbopackIgnore: true*/ dataDir(env), "freedom-kernel.db") };
-  if (url.startsWith("postgresql://") || url.startsWith("postgres://")) return { provider: "postgresql", url };
+  if (url.startsWith("postgresql://") || url.startsWith("postgres://")) return { provider: "postgresql", url: withDefaultUser(url, env) };
   if (url.startsWith("file:")) {
     const file = url.slice("file:".length);
     return { provider: "sqlite", url: path.resolve(/*turbopackIgnore: true*/ file) };
   }
   throw new ConfigError("DATABASE_URL must start with postgresql://, postgres:// or file:");
+}
+
+/**
+ * libpq (psql) connects as the operating-system user when a URL names none; node-postgres reads
+ * $USER instead, which is often unset in services and containers. Fill in the libpq default so
+ * `DATABASE_URL=postgresql://127.0.0.1:5432/db` means the same to us as to psql.
+ */
+function withDefaultUser(url: string, env: NodeJS.ProcessEnv): string {
+  try {
+    const u = new URL(url);
+    if (u.username) return url;
+    u.username = env.PGUSER || os.userInfo().username;
+    return u.toString();
+  } catch {
+    return url; // let the driver report the malformed URL
+  }
 }
 
 /** Redacts credentials so a URL can be shown in /api/health and logs. */
