@@ -84,13 +84,16 @@ export async function csrfOf(context: BrowserContext): Promise<string> {
   return c.value;
 }
 
-/** A screenshot in the test's output, optionally copied to docs/screenshots for the README. */
+/**
+ * A screenshot in the test's output. With FK_UPDATE_DOC_SCREENSHOTS=1 it is also copied to
+ * docs/screenshots for the README; a plain test run never changes the checkout.
+ */
 export async function shot(page: Page, testInfo: TestInfo, name: string, opts: { fullPage?: boolean; docs?: string } = {}): Promise<string> {
   const file = testInfo.outputPath(`${name}.png`);
   // A full-page capture of a scrolled page would paint the sticky top bar mid-page.
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
-  if (opts.docs) {
+  if (opts.docs && process.env.FK_UPDATE_DOC_SCREENSHOTS === "1") {
     const dest = path.resolve(process.cwd(), "docs/screenshots", opts.docs);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(file, dest);
