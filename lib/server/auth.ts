@@ -224,8 +224,36 @@ export function sessionCookies(req: Request, session: NewSession | null): string
   ];
 }
 
+/**
+ * Failed sign-ins per account name, per process: after MAX_FAILURES within the window, further
+ * attempts are refused (429) without checking the password, until the window passes. Counted per
+ * replica; a shared limiter would need the database.
+ */
+const MAX_FAILURES = 10;
+const FAILURE_WINDOW_MS = 15 * 60 * 1000;
+const failures = new Map<string, number[]>();
+
+function recentFailures(key: string, now: number): number[] {
+  const list = (failures.get(key) ?? []).filter((t) => t > now - FAILURE_WINDOW_MS);
+  if (list.length) failures.set(key, list);
+  else failures.delete(key);
+  return list;
+}
+
 export async function signIn(email: string, password: string): Promise<{ accountId: string } | null> {
-  const account = await getDb().account.findUnique({ where: { email: email.toLowerCase() } });
+  const key = email.toLowerCase();
+  const now = Date.now();
+  if (recentFailures(key, now).length >= MAX_FAILURES) {
+    throw new ApiError("RATE_LIMITED", "too many failed sign-ins for this account; try again later");
+  }
+  const ok = await checkCredentials(key, password);
+  if (ok) failures.delete(key);
+  else failures.set(key, [...recentFailures(key, now), now]);
+  return ok;
+}
+
+async function checkCredentials(email: string, password: string): Promise<{ accountId: string } | null> {
+  const account = await getDb().account.findUnique({ where: { email } });
   if (!account) {
     await burnPasswordCheck(password);
     return null;

@@ -205,6 +205,19 @@ describe.each(PROVIDERS)("REST API on %s", (_provider, fresh) => {
       expect(me.body.principal.role).toBe("OWNER");
     });
 
+    it("repeated failed sign-ins lock the account name out, even for the right password", async () => {
+      const email = `lockout-${w.suffix}@test.example`;
+      expect((await call(w.server, "POST", "/owners", { token: OPERATOR_TOKEN, body: { id: `lockout-${w.suffix}`, displayName: "L", email, password: "lockout-password-1" } })).status).toBe(200);
+      for (let i = 0; i < 10; i++) {
+        expect((await call(w.server, "POST", "/session", { body: { email, password: `wrong-password-${i}` } })).status).toBe(401);
+      }
+      const locked = await call(w.server, "POST", "/session", { body: { email, password: "lockout-password-1" } });
+      expect(locked.status).toBe(429);
+      expect(locked.body.error.code).toBe("RATE_LIMITED");
+      // Other accounts are unaffected.
+      expect((await call(w.server, "POST", "/session", { body: { email: w.ownerA.email, password: w.ownerA.password } })).status).toBe(200);
+    });
+
     it("state changes without the CSRF header are refused and change nothing", async () => {
       const res = await asOwner(w, "A", "POST", "/machines", { id: `csrf-${w.machineA}` }, { csrf: false });
       expect(res.status).toBe(403);
