@@ -544,11 +544,25 @@ export function signDecision(record: DecisionRecord, secretKey: KeyInput): strin
  * Returns false on any bad input; never throws.
  */
 export function verifyDecision(record: unknown, signatureHex: unknown, publicKey: unknown): boolean {
-  if (!isDecisionRecord(record)) return false;
+  return verifySignedRecord(isDecisionRecord, DECISION_DOMAIN, record, signatureHex, publicKey);
+}
+
+/**
+ * Integrity before meaning: the record's shape, then the key id it names, then the signature over
+ * signingBytes(domain, record). Shared by decision and plan records. Never throws.
+ */
+function verifySignedRecord(
+  isRecord: (value: unknown) => value is { readonly keyId: string },
+  domain: string,
+  record: unknown,
+  signatureHex: unknown,
+  publicKey: unknown,
+): boolean {
+  if (!isRecord(record)) return false;
   const pk = keyBytes(publicKey);
   if (!pk || record.keyId !== keyIdOf(pk)) return false;
   try {
-    return verifyBytes(signingBytes(DECISION_DOMAIN, record), signatureHex, pk);
+    return verifyBytes(signingBytes(domain, record), signatureHex, pk);
   } catch {
     return false;
   }
@@ -788,12 +802,5 @@ export function signPlanDecision(record: PlanDecisionRecord, secretKey: KeyInput
  * signature verifies over signingBytes(PLAN_DECISION_DOMAIN, record). Never throws.
  */
 export function verifyPlanDecision(record: unknown, signatureHex: unknown, publicKey: unknown): boolean {
-  if (!isPlanDecisionRecord(record)) return false;
-  const pk = keyBytes(publicKey);
-  if (!pk || record.keyId !== keyIdOf(pk)) return false;
-  try {
-    return verifyBytes(signingBytes(PLAN_DECISION_DOMAIN, record), signatureHex, pk);
-  } catch {
-    return false;
-  }
+  return verifySignedRecord(isPlanDecisionRecord, PLAN_DECISION_DOMAIN, record, signatureHex, publicKey);
 }
