@@ -5,7 +5,7 @@ import { errorMessage } from "@/lib/client/api";
 import { useCreateMachine, useCreateResource } from "@/lib/client/hooks";
 import { validateScope } from "@/lib/kernel/scope";
 import { RESOURCE_TYPES, type ResourceType } from "@/lib/kernel/types";
-import { Dialog } from "../ui/dialog";
+import { Dialog, DialogActions } from "../ui/dialog";
 
 function OwnerField({ registry, value, onChange }: { registry: RegistryDataJson; value: string; onChange: (v: string) => void }) {
   return (
@@ -52,19 +52,8 @@ export function AddMachineDialog({ registry, operator, onClose, onDone }: { regi
           <input value={displayName} onChange={(e) => setDisplayName(e.target.value)} placeholder="optional" aria-label="Display name" />
         </label>
         {operator ? <OwnerField registry={registry} value={owner} onChange={setOwner} /> : null}
-        {create.error ? (
-          <div className="callout callout-bad" role="alert">
-            {errorMessage(create.error)}
-          </div>
-        ) : null}
-        <div className="dialog-actions">
-          <button type="button" data-close onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary" disabled={create.isPending || !id.trim() || (operator && !owner)}>
-            Add machine
-          </button>
-        </div>
+        <CreateError error={create.error} />
+        <DialogActions onClose={onClose} submitLabel="Add machine" disabled={create.isPending || !id.trim() || (operator && !owner)} />
       </form>
     </Dialog>
   );
@@ -144,20 +133,17 @@ export function AddResourceDialog({
           </label>
         </div>
         {operator ? <OwnerField registry={registry} value={owner} onChange={setOwner} /> : null}
-        {create.error ? (
-          <div className="callout callout-bad" role="alert">
-            {errorMessage(create.error)}
-          </div>
-        ) : null}
-        <div className="dialog-actions">
-          <button type="button" data-close onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary" disabled={create.isPending || !id.trim() || !scopeCheck.ok || (operator && !owner)}>
-            Add resource
-          </button>
-        </div>
+        <CreateError error={create.error} />
+        <DialogActions onClose={onClose} submitLabel="Add resource" disabled={create.isPending || !id.trim() || !scopeCheck.ok || (operator && !owner)} />
       </form>
     </Dialog>
   );
+}
+
+function CreateError({ error }: { error: unknown }) {
+  return error ? (
+    <div className="callout callout-bad" role="alert">
+      {errorMessage(error)}
+    </div>
+  ) : null;
 }

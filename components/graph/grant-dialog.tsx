@@ -6,7 +6,7 @@ import { useCreateGrant } from "@/lib/client/hooks";
 import { checkGrant, type GrantRefusal } from "@/lib/kernel/grant";
 import { validateScope } from "@/lib/kernel/scope";
 import type { Snapshot } from "@/lib/kernel/snapshot";
-import { Dialog } from "../ui/dialog";
+import { Dialog, DialogActions } from "../ui/dialog";
 import { formToProposal, formToRequest, refusalFamily, scopeLabel, type GrantForm, type GrantTarget } from "./model";
 
 const EXPIRY_PRESETS = [
@@ -279,14 +279,7 @@ export function GrantDialog({ registry, snapshot, viewer, initial, onClose, onGr
             ) : null}
           </div>
         ) : null}
-        <div className="dialog-actions">
-          <button type="button" data-close onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary" disabled={!canSubmit}>
-            {create.isPending ? "Granting…" : "Grant"}
-          </button>
-        </div>
+        <DialogActions onClose={onClose} submitLabel={create.isPending ? "Granting…" : "Grant"} disabled={!canSubmit} />
       </form>
     </Dialog>
   );

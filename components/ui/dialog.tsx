@@ -24,6 +24,20 @@ export function Dialog({ title, onClose, children, wide }: { title: string; onCl
   );
 }
 
+/** The Cancel / submit row of a form dialog. */
+export function DialogActions({ onClose, submitLabel, disabled }: { onClose: () => void; submitLabel: string; disabled: boolean }) {
+  return (
+    <div className="dialog-actions">
+      <button type="button" data-close onClick={onClose}>
+        Cancel
+      </button>
+      <button type="submit" className="btn-primary" disabled={disabled}>
+        {submitLabel}
+      </button>
+    </div>
+  );
+}
+
 /** Asks before something consequential; says what will happen in plain words. */
 export function ConfirmDialog({
   title,
