@@ -9,7 +9,7 @@ import type { MessageParam, ToolResultBlockParam } from "@anthropic-ai/sdk/resou
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGate, defineToolMap, type Gate, type ToolMap } from "@/lib/sdk";
 import { gateRunnableTools, gateToolUse } from "@/lib/sdk/adapters/anthropic";
-import { startForger, startJunkKernel, startKernel, switchableFetch, type FakeKernel, type KernelFixture } from "./sdk-fixture";
+import { startKernel, type FakeKernel, type KernelFixture, brokenKernelGates } from "./sdk-fixture";
 
 let k: KernelFixture;
 let gate: Gate;
@@ -105,17 +105,7 @@ describe("Anthropic SDK: tool runner", () => {
   });
 
   it("a stopped kernel, garbage, or a forged signature: is_error results, the runner completes", async () => {
-    const net = await switchableFetch(k.url);
-    const down = await createGate({ url: k.url, token: k.token, machine: k.machine, publicKey: k.publicKey, fetch: net.fetch });
-    net.down();
-    const junk = await startJunkKernel(k);
-    const forger = await startForger(k);
-    closers.push(junk, forger);
-    const cases: [Gate, string][] = [
-      [down, "KERNEL_UNAVAILABLE"],
-      [await createGate({ url: junk.url, token: k.token, machine: k.machine, publicKey: k.publicKey }), "BAD_RESPONSE"],
-      [await createGate({ url: forger.url, token: k.token, machine: k.machine, publicKey: k.publicKey }), "BAD_SIGNATURE"],
-    ];
+    const cases = await brokenKernelGates(k, closers);
     const before = runs.read_data;
     for (const [g, code] of cases) {
       const { final, result } = await runWithToolRunner(g, { id: "toolu_3", name: "read_data", input: { query: "q" } });

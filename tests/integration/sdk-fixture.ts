@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { parseAction } from "@/lib/kernel/action";
 import { toHex } from "@/lib/kernel/bytes";
 import { buildDecisionRecord, signDecision } from "@/lib/kernel/signing";
+import { createGate, type Gate } from "@/lib/sdk";
 import { call, OPERATOR_TOKEN, startServer, type StartOptions, type TestServer } from "../support/server";
 
 export interface KernelFixture {
@@ -173,6 +174,25 @@ export async function startForger(k: KernelFixture): Promise<FakeKernel> {
 /** An impostor answering junk with status 200. */
 export function startJunkKernel(k: KernelFixture): Promise<FakeKernel> {
   return startImpostor(k, () => ({ status: 200, body: '{"permitted":true,"record":"trust me"}' }));
+}
+
+/**
+ * Three gates that must refuse everything, each with the code it must refuse with: the kernel
+ * went away after start-up, a kernel answering junk, and one forging signatures. The fake kernels
+ * are pushed onto `closers` for the suite to close.
+ */
+export async function brokenKernelGates(k: KernelFixture, closers: FakeKernel[]): Promise<[Gate, string][]> {
+  const net = await switchableFetch(k.url);
+  const down = await createGate({ url: k.url, token: k.token, machine: k.machine, publicKey: k.publicKey, fetch: net.fetch });
+  net.down();
+  const junk = await startJunkKernel(k);
+  const forger = await startForger(k);
+  closers.push(junk, forger);
+  return [
+    [down, "KERNEL_UNAVAILABLE"],
+    [await createGate({ url: junk.url, token: k.token, machine: k.machine, publicKey: k.publicKey }), "BAD_RESPONSE"],
+    [await createGate({ url: forger.url, token: k.token, machine: k.machine, publicKey: k.publicKey }), "BAD_SIGNATURE"],
+  ];
 }
 
 /** Registers one more resource of the fixture's owner (no grant to the machine). */

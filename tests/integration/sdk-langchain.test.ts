@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { KernelBlockedError, createGate, defineToolMap, type Gate, type ToolMap } from "@/lib/sdk";
 import { gateLangChainTool, kernelMiddleware } from "@/lib/sdk/adapters/langchain";
-import { startForger, startJunkKernel, startKernel, switchableFetch, type FakeKernel, type KernelFixture } from "./sdk-fixture";
+import { startKernel, type FakeKernel, type KernelFixture, brokenKernelGates } from "./sdk-fixture";
 
 let k: KernelFixture;
 let gate: Gate;
@@ -77,17 +77,7 @@ describe("LangChain: agent middleware (wrapToolCall)", () => {
   });
 
   it("a stopped kernel, garbage, or a forged signature: error ToolMessages, the agent completes", async () => {
-    const net = await switchableFetch(k.url);
-    const down = await createGate({ url: k.url, token: k.token, machine: k.machine, publicKey: k.publicKey, fetch: net.fetch });
-    net.down();
-    const junk = await startJunkKernel(k);
-    const forger = await startForger(k);
-    closers.push(junk, forger);
-    const cases: [Gate, string][] = [
-      [down, "KERNEL_UNAVAILABLE"],
-      [await createGate({ url: junk.url, token: k.token, machine: k.machine, publicKey: k.publicKey }), "BAD_RESPONSE"],
-      [await createGate({ url: forger.url, token: k.token, machine: k.machine, publicKey: k.publicKey }), "BAD_SIGNATURE"],
-    ];
+    const cases = await brokenKernelGates(k, closers);
     const before = runs.read_data;
     for (const [g, code] of cases) {
       const { seen, result } = await runCalling(g, "read_data", { query: "q" });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createGate, defineToolMap, type Gate, type ToolMap } from "@/lib/sdk";
 import { gateTools } from "@/lib/sdk/adapters/vercel-ai";
-import { addResource, approve, pendingApproval, startForger, startJunkKernel, startKernel, switchableFetch, type FakeKernel, type KernelFixture } from "./sdk-fixture";
+import { addResource, approve, pendingApproval, startKernel, type FakeKernel, type KernelFixture, brokenKernelGates } from "./sdk-fixture";
 
 let k: KernelFixture;
 let gate: Gate;
@@ -113,17 +113,7 @@ describe("Vercel AI SDK: gated execute", () => {
   });
 
   it("a stopped kernel, garbage, or a forged signature: the tool never runs, generateText completes", async () => {
-    const net = await switchableFetch(k.url);
-    const down = await createGate({ url: k.url, token: k.token, machine: k.machine, publicKey: k.publicKey, fetch: net.fetch });
-    net.down();
-    const junk = await startJunkKernel(k);
-    const forger = await startForger(k);
-    closers.push(junk, forger);
-    const cases: [Gate, string][] = [
-      [down, "KERNEL_UNAVAILABLE"],
-      [await createGate({ url: junk.url, token: k.token, machine: k.machine, publicKey: k.publicKey }), "BAD_RESPONSE"],
-      [await createGate({ url: forger.url, token: k.token, machine: k.machine, publicKey: k.publicKey }), "BAD_SIGNATURE"],
-    ];
+    const cases = await brokenKernelGates(k, closers);
     const before = runs.read_data;
     for (const [g, code] of cases) {
       const { result, seen } = await runCalling(g, "read_data", { query: "q" });
