@@ -16,13 +16,14 @@ import { makeAgent } from "../tests/support/world";
 const SECONDS = Number(process.env.FK_BENCH_SECONDS ?? 10);
 
 /** Sends `rate` requests per second for `seconds`, each on its own schedule; latency per request. */
-async function paced(url: string, token: string, body: string, rate: number, seconds: number) {
+async function paced(url: string, token: string, bodyOf: () => string, rate: number, seconds: number) {
   const u = new URL(url);
   const pool = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const latencies: number[] = [];
   let errors = 0;
   const once = () =>
     new Promise<void>((resolve) => {
+      const body = bodyOf();
       const t = process.hrtime.bigint();
       const req = http.request(
         { host: u.hostname, port: u.port, path: u.pathname, method: "POST", agent: pool, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
@@ -62,8 +63,11 @@ async function main() {
   const server = await startServer({ database: database.config, env: { FK_LOG_LEVEL: "silent" } });
   try {
     const agent = await makeAgent(server, "bench");
-    const body = JSON.stringify({ action: { actionId: "bench", actor: agent.machine, reads: [agent.resource] } });
-    const check = await call(server, "POST", "/verify", { token: agent.token, body });
+    // Every request is a new action (a new actionId): a repeated id would be answered from its
+    // one permit without deciding, signing or logging anything (README, "One permit per actionId").
+    let n = 0;
+    const bodyOf = () => JSON.stringify({ action: { actionId: `bench-${n++}`, actor: agent.machine, reads: [agent.resource] } });
+    const check = await call(server, "POST", "/verify", { token: agent.token, body: bodyOf() });
     if (check.body?.record?.permitted !== true) throw new Error(`warm-up decision not permitted: ${JSON.stringify(check.body)}`);
     console.log(`\nPOST /api/v1/verify, signed + audited, SQLite (WAL, synchronous=FULL), ${os.cpus().length} cores, ${SECONDS} s per run`);
     console.log("connections | decisions/s | p50 ms | p90 ms | p99 ms | max ms | errors | non-2xx");
@@ -72,7 +76,7 @@ async function main() {
         url: `${server.api}/verify`,
         method: "POST",
         headers: { authorization: `Bearer ${agent.token}`, "content-type": "application/json" },
-        body,
+        requests: [{ setupRequest: (req) => ({ ...req, body: bodyOf() }) }],
         connections,
         duration: SECONDS,
       });
@@ -85,7 +89,7 @@ async function main() {
     // pool), so a slow answer does not slow the arrivals down the way a closed loop would.
     console.log("\noffered rate, evenly paced | p50 ms | p90 ms | p99 ms | max ms | errors");
     for (const rate of [100, 250, 500]) {
-      const r = await paced(`${server.api}/verify`, agent.token, body, rate, SECONDS);
+      const r = await paced(`${server.api}/verify`, agent.token, bodyOf, rate, SECONDS);
       console.log(`${String(rate).padStart(26)} | ${r.p50.padStart(6)} | ${r.p90.padStart(6)} | ${r.p99.padStart(6)} | ${r.max.padStart(6)} | ${String(r.errors).padStart(6)}`);
     }
     const size = fs.statSync(database.config.url).size;

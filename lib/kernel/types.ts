@@ -51,6 +51,8 @@ export interface Resource {
   readonly isPublic: boolean;
   /** IFC label; undefined means the lattice's bottom (PUBLIC by default). */
   readonly ifcLabel?: string | undefined;
+  /** The human who registered it (see ownership.ts); undefined for registries that predate it. */
+  readonly owner?: string | undefined;
 }
 
 /**
@@ -148,6 +150,9 @@ export const VIOLATION_CODES = [
   // Fail-closed codes added by the decision service (design §10); never produced by `verify`.
   "UNAUTHENTICATED",
   "ACTOR_NOT_TOKEN_MACHINE",
+  // An actionId of a machine gets at most one permit, ever (design §13): a different action under
+  // the same id, or a retry after its permit was redeemed or expired.
+  "ACTION_ID_REUSED",
   "SNAPSHOT_UNAVAILABLE",
   "SIGNER_UNAVAILABLE",
   "AUDIT_UNAVAILABLE",
@@ -203,6 +208,20 @@ export interface VerifyResult {
   readonly requiresHumanArbitration: boolean;
   readonly manipulationScore: number;
   readonly snapshot: SnapshotRef;
+  /**
+   * One entry per distinct object reference of reads/writes/delegates, in order of first
+   * appearance: the reference as written, its canonical path and the registered resource it
+   * resolved to (absent when it resolved to none). Absent when the action names ids only.
+   */
+  readonly resolved?: readonly ResolvedReference[];
+}
+
+/** How verify resolved one object reference (see object-ref.ts). */
+export interface ResolvedReference {
+  readonly ref: string;
+  readonly canonical: string;
+  /** The most specific registered resource whose scope contains `canonical`; absent for none. */
+  readonly resource?: string;
 }
 
 /** Invariant violations can never be approved; authority violations may be cured by a grant. */
@@ -227,6 +246,7 @@ export function violationClass(code: ViolationCode): ViolationClass {
     case "PLAN_ABORTED":
     case "UNAUTHENTICATED":
     case "ACTOR_NOT_TOKEN_MACHINE":
+    case "ACTION_ID_REUSED":
     case "SNAPSHOT_UNAVAILABLE":
     case "SIGNER_UNAVAILABLE":
     case "AUDIT_UNAVAILABLE":

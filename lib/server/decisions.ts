@@ -5,24 +5,26 @@ import { canonicalJson } from "../kernel/canonical";
 import { stepTaint } from "../kernel/ifc";
 import { verifyPlan } from "../kernel/plan";
 import {
+  actionDigest,
   buildDecisionRecord,
   buildPlanDecisionRecord,
   decisionSigningBytes,
   planDecisionSigningBytes,
-  verifyPermit,
   type DecisionRecord,
   type PlanDecisionRecord,
 } from "../kernel/signing";
 import type { Snapshot } from "../kernel/snapshot";
 import { violationClass, type Action, type Violation, type VerifyResult } from "../kernel/types";
 import { verify } from "../kernel/verify";
-import { getSigner, withAuditTransaction, type AuditAppender } from "./audit-log";
+import { withAuditTransaction, type AuditAppender } from "./audit-log";
 import { ApiError } from "./errors";
 import { log } from "./log";
 import { recordDecision } from "./metrics";
 import { currentSnapshot, SnapshotUnavailableError, type Tx } from "./registry";
 import { SignerUnavailableError } from "./signer";
-import { forgetToken, rememberToken } from "./auth";
+import { forgetToken, rememberToken, sha256Hex } from "./auth";
+import { actionIdReused, planDigest, priorPermit, recordIssued, voidReason, type IssuedPermitRow } from "./permits";
+
 
 /**
  * The decision service (design §5-§10): authenticate (route wrapper) -> bind the actor to the
@@ -63,7 +65,7 @@ interface PlanJob {
   kind: "plan";
   auth: AgentAuth | "internal";
   machineId: string;
-  input: unknown[];
+  input: unknown[] | MalformedBody;
   session: string | undefined;
   started: bigint;
   resolve: (out: SignedPlanOut) => void;
@@ -86,6 +88,31 @@ function rawDigest(input: unknown): string {
     text = "unrepresentable";
   }
   return crypto.createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * A request body the route could not read as one unambiguous JSON value (duplicate member names,
+ * invalid JSON): on agent routes it is still decided — a signed, audited MALFORMED_ACTION refusal
+ * that cites the digest of the raw bytes, never a value guessed from them.
+ */
+export class MalformedBody {
+  constructor(
+    readonly reason: string,
+    readonly raw: string,
+  ) {}
+}
+
+function malformed(snapshot: Snapshot, reason: string): VerifyResult {
+  return {
+    actionId: "",
+    permitted: false,
+    violations: [{ code: "MALFORMED_ACTION", axiom: "FAIL_CLOSED", message: `MALFORMED ACTION: ${reason}` }],
+    warnings: [],
+    confidence: 0,
+    requiresHumanArbitration: false,
+    manipulationScore: 0,
+    snapshot: snapshot.ref,
+  };
 }
 
 function unrepresentable(snapshot: Snapshot): VerifyResult {
@@ -175,16 +202,35 @@ async function enqueueApproval(tx: Tx, snapshot: Snapshot, action: Action, recor
   });
 }
 
+/** Adds a fail-closed violation to a result (it is then BLOCKED whatever else it says). */
+function withViolation(result: VerifyResult, violation: Violation): VerifyResult {
+  return { ...result, permitted: false, violations: [violation, ...result.violations] };
+}
+
 async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job: VerifyJob, taints: Map<string, string>) {
   const now = Date.now();
-  const parsed = parseAction(job.input);
-  const action = parsed.ok ? parsed.action : null;
+  const body = job.input instanceof MalformedBody ? job.input : null;
+  const parsed = body ? null : parseAction(job.input);
+  const action = parsed?.ok ? parsed.action : null;
+  const own = action !== null && action.actor === job.machineId;
   const taint = job.session ? await sessionTaint(tx, taints, job.machineId, job.session) : undefined;
-  const result = bindActor(verify(snapshot, job.input, now, { taint }), action, job.machineId);
+  let result = body ? malformed(snapshot, body.reason) : bindActor(verify(snapshot, job.input, now, { taint }), action, job.machineId);
+  // One permit per actionId, ever (permits.ts): an identical retry of a permit still good gets it
+  // back unchanged; anything else under an id that had its permit is ACTION_ID_REUSED.
+  const prior = own ? await priorPermit(tx, job.machineId, action.actionId) : null;
+  if (prior && action) {
+    const same = prior.kind === "decision" && prior.actionDigest === actionDigest(action);
+    const why = same ? await voidReason(tx, snapshot, prior, now) : "OTHER_ACTION";
+    if (why === null && result.permitted) return storedDecision(prior);
+    // Halted or no longer permitted: the fresh result already says why. Otherwise the id is spent.
+    if (why !== null && why !== "HALTED" && why !== "AUTHORITY_CHANGED") result = withViolation(result, actionIdReused(action.actionId, why));
+  }
   const seq = audit.nextSeq;
-  const subject = action && action.actor === job.machineId
-    ? { action }
-    : { actor: action?.actor ?? job.machineId, actionDigest: action ? rawDigest(action) : rawDigest(job.input) };
+  const subject = body
+    ? { actor: job.machineId, actionDigest: sha256Hex(body.raw) }
+    : own
+      ? { action }
+      : { actor: action?.actor ?? job.machineId, actionDigest: action ? rawDigest(action) : rawDigest(job.input) };
   const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: seq, ttlMs: PERMIT_TTL_MS, ...(job.session ? { session: job.session } : {}) };
   let record: DecisionRecord;
   let signature: string;
@@ -204,29 +250,74 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
     { kind: "decision", actorId: record.actor, machineId: job.machineId, ownerId: owner, permitted: record.permitted, codes: codesOf(record.violations) },
     now,
   );
+  if (record.permitted && action && !prior) {
+    await recordIssued(tx, { machineId: job.machineId, kind: "decision", actionIds: [action.actionId], digest: record.actionDigest, action, record, signature, keyId: audit.keyId });
+  }
   if (job.session && action && record.permitted) {
     taints.set(SESSION_KEY(job.machineId, job.session), stepTaint(snapshot, taint, action));
   }
-  if (action && action.actor === job.machineId) await enqueueApproval(tx, snapshot, action, record, now);
+  const spent = record.violations.some((v) => v.code === "ACTION_ID_REUSED");
+  if (own && !spent) await enqueueApproval(tx, snapshot, action, record, now);
   return { record, signature, keyId: audit.keyId };
+}
+
+/** The answer already given for a permit: the same record, signature and key, byte for byte. */
+function storedDecision(row: IssuedPermitRow): SignedDecisionOut {
+  return { record: JSON.parse(row.record) as DecisionRecord, signature: row.signature, keyId: row.keyId };
+}
+
+/** A stand-in step for this machine, for a plan whose input cannot be cited step by step. */
+function stubAction(actionId: string, machineId: string): Action {
+  return (parseAction({ actionId, actor: machineId }) as { ok: true; action: Action }).action;
 }
 
 async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job: PlanJob, taints: Map<string, string>) {
   const now = Date.now();
   const taint = job.session ? await sessionTaint(tx, taints, job.machineId, job.session) : undefined;
-  const plan = verifyPlan(snapshot, job.input, now, { taint });
   const actions: Action[] = [];
-  const results: VerifyResult[] = [];
-  plan.steps.forEach((step, i) => {
-    const parsed = parseAction(job.input[i]);
-    // A step that does not parse cannot be cited by digest of a parsed action; the plan is
-    // refused as a whole with the kernel's reasons on a synthetic step for this machine.
-    const action: Action = parsed.ok
-      ? parsed.action
-      : (parseAction({ actionId: step.actionId || `step-${i}`, actor: job.machineId }) as { ok: true; action: Action }).action;
-    actions.push(action);
-    results.push(bindActor(step.actionId === action.actionId ? step : { ...step, actionId: action.actionId }, parsed.ok ? action : null, job.machineId));
-  });
+  let results: VerifyResult[] = [];
+  let planTaint: string | undefined;
+  let allOwn = false;
+  if (job.input instanceof MalformedBody) {
+    actions.push(stubAction("malformed-plan", job.machineId));
+    results.push({ ...malformed(snapshot, job.input.reason), actionId: "malformed-plan" });
+  } else {
+    const input = job.input;
+    const plan = verifyPlan(snapshot, input, now, { taint });
+    planTaint = plan.taint;
+    allOwn = plan.steps.length > 0;
+    plan.steps.forEach((step, i) => {
+      const parsed = parseAction(input[i]);
+      // A step that does not parse cannot be cited by digest of a parsed action; the plan is
+      // refused as a whole with the kernel's reasons on a synthetic step for this machine.
+      const action: Action = parsed.ok ? parsed.action : stubAction(step.actionId || `step-${i}`, job.machineId);
+      if (!parsed.ok || parsed.action.actor !== job.machineId) allOwn = false;
+      actions.push(action);
+      results.push(bindActor(step.actionId === action.actionId ? step : { ...step, actionId: action.actionId }, parsed.ok ? action : null, job.machineId));
+    });
+  }
+  // One permit per actionId holds for plan steps too; a plan's permit covers all of its step ids.
+  const digest = allOwn ? planDigest(actions) : null;
+  const priors = digest !== null ? await Promise.all(actions.map((a) => priorPermit(tx, job.machineId, a.actionId))) : [];
+  if (digest !== null) {
+    const first = priors[0];
+    const identical = first != null && first.kind === "plan" && first.actionDigest === digest && priors.every((p) => p?.nonce === first.nonce);
+    const why = identical ? await voidReason(tx, snapshot, first, now) : null;
+    if (identical && why === null && results.every((r) => r.permitted)) return storedPlan(first);
+    const seen = new Set<string>();
+    results = results.map((r, i) => {
+      const id = actions[i]!.actionId;
+      const repeated = seen.has(id);
+      seen.add(id);
+      const prior = priors[i];
+      if (repeated) return withViolation(r, actionIdReused(id, "REPEATED_IN_PLAN", i));
+      if (!prior) return r;
+      // Identical and still good (but blocked now by session taint), or halted / no longer
+      // permitted: the fresh result already says why. Otherwise the id had its one permit.
+      if (identical && (why === null || why === "HALTED" || why === "AUTHORITY_CHANGED")) return r;
+      return withViolation(r, actionIdReused(id, identical && why !== null ? why : "OTHER_ACTION", i));
+    });
+  }
   const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: audit.nextSeq, ttlMs: PERMIT_TTL_MS, ...(job.session ? { session: job.session } : {}) };
   let record: PlanDecisionRecord;
   let signature: string;
@@ -235,8 +326,8 @@ async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job:
     signature = audit.sign(planDecisionSigningBytes(record));
   } catch (error) {
     log("warn", "plan recorded without the unrepresentable input", { machine: job.machineId, error });
-    const stub = (parseAction({ actionId: "unrepresentable-plan", actor: job.machineId }) as { ok: true; action: Action }).action;
-    results.splice(0, results.length, { ...unrepresentable(snapshot), actionId: stub.actionId });
+    const stub = stubAction("unrepresentable-plan", job.machineId);
+    results = [{ ...unrepresentable(snapshot), actionId: stub.actionId }];
     record = buildPlanDecisionRecord({ ...envelope, results, actions: [stub], snapshot: snapshot.ref });
     signature = audit.sign(planDecisionSigningBytes(record));
   }
@@ -246,8 +337,15 @@ async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job:
     { kind: "plan", actorId: job.machineId, machineId: job.machineId, ownerId: snapshot.ownerOf(job.machineId) ?? null, permitted: record.permitted, codes: codesOf(codes) },
     now,
   );
-  if (job.session && record.permitted) taints.set(SESSION_KEY(job.machineId, job.session), plan.taint);
+  if (record.permitted && digest !== null && actions.length > 0 && !priors.some(Boolean)) {
+    await recordIssued(tx, { machineId: job.machineId, kind: "plan", actionIds: actions.map((a) => a.actionId), digest, action: actions, record, signature, keyId: audit.keyId });
+  }
+  if (job.session && record.permitted && planTaint !== undefined) taints.set(SESSION_KEY(job.machineId, job.session), planTaint);
   return { record, signature, keyId: audit.keyId };
+}
+
+function storedPlan(row: IssuedPermitRow): SignedPlanOut {
+  return { record: JSON.parse(row.record) as PlanDecisionRecord, signature: row.signature, keyId: row.keyId };
 }
 
 async function persistTaints(tx: Tx, taints: Map<string, string>): Promise<void> {
@@ -340,37 +438,10 @@ function enqueue<T>(make: (resolve: (out: T) => void, reject: (e: unknown) => vo
  * Queues a decision. `auth` is the agent token that asked ("internal" only for in-process callers
  * such as the demo seed, which hold no token).
  */
-export function decide(machineId: string, input: unknown, session: string | undefined, auth: AgentAuth | "internal"): Promise<SignedDecisionOut> {
+export function decide(machineId: string, input: unknown | MalformedBody, session: string | undefined, auth: AgentAuth | "internal"): Promise<SignedDecisionOut> {
   return enqueue<SignedDecisionOut>((resolve, reject) => ({ kind: "verify", auth, machineId, input, session, started: process.hrtime.bigint(), resolve, reject }));
 }
 
-export function decidePlanFor(machineId: string, input: unknown[], session: string | undefined, auth: AgentAuth | "internal"): Promise<SignedPlanOut> {
+export function decidePlanFor(machineId: string, input: unknown[] | MalformedBody, session: string | undefined, auth: AgentAuth | "internal"): Promise<SignedPlanOut> {
   return enqueue<SignedPlanOut>((resolve, reject) => ({ kind: "plan", auth, machineId, input, session, started: process.hrtime.bigint(), resolve, reject }));
-}
-
-/**
- * Redeems a permit once (design §5): the signature under the current key, not expired, issued to
- * this machine, the machine not halted now (a halt invalidates outstanding permits), and the nonce
- * never redeemed before — the nonce table's primary key decides races. The redemption is audited.
- */
-export async function redeemPermit(machineId: string, record: unknown, signature: string): Promise<{ redeemed: true; nonce: string; actionId: string }> {
-  const signer = getSigner();
-  const check = verifyPermit(record, signature, signer.publicKeyHex, { now: Date.now(), expectedActor: machineId });
-  if (!check.ok) throw new ApiError("PERMIT_INVALID", `the permit is not valid: ${check.reason}`, { reason: check.reason });
-  const permit = record as DecisionRecord;
-  const { result } = await withAuditTransaction(async (tx, audit) => {
-    const snapshot = await currentSnapshot(tx);
-    if (snapshot.isHalted(machineId)) return "HALTED" as const;
-    const used = await tx.usedNonce.findUnique({ where: { nonce: permit.nonce } });
-    if (used) return "REUSED" as const;
-    await tx.usedNonce.create({ data: { nonce: permit.nonce, machineId } });
-    audit.append(
-      { kind: "system", op: "redeem", machine: machineId, nonce: permit.nonce, actionId: permit.actionId, actionDigest: permit.actionDigest, decisionSeq: permit.auditSeq ?? null },
-      { kind: "system", actorId: machineId, machineId, ownerId: snapshot.ownerOf(machineId) ?? null },
-    );
-    return "OK" as const;
-  });
-  if (result === "HALTED") throw new ApiError("PERMIT_INVALID", "the permit is not valid: HALTED (the machine was halted after it was issued)", { reason: "HALTED" });
-  if (result === "REUSED") throw new ApiError("PERMIT_REUSED", "this permit was already redeemed", { reason: "REUSED" });
-  return { redeemed: true, nonce: permit.nonce, actionId: permit.actionId };
 }

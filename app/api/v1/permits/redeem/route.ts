@@ -1,5 +1,5 @@
 import { RedeemRequest } from "@/lib/contracts";
-import { redeemPermit } from "@/lib/server/decisions";
+import { redeemPermit } from "@/lib/server/permits";
 import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
