@@ -98,6 +98,20 @@ export default tseslint.config(
     ["^@/(app|components)/", "^react$", "^react-dom"],
     "lib/server may not depend on the UI.",
   ),
+  {
+    // The environment is parsed once, with zod, in lib/server/config.ts (invalid configuration
+    // stops the server at start). next.config.ts keeps its own FK_NEXT_DIST_DIR read: Next loads
+    // it before any of our modules. The test runner and the postinstall script are dev tooling
+    // that hands the environment to child processes.
+    files: ["lib/server/**/*.ts", "app/**/*.{ts,tsx}", "scripts/**/*.{ts,mjs}"],
+    ignores: ["lib/server/config.ts", "**/__tests__/**", "scripts/test-all.ts", "scripts/prisma-generate.mjs"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "read configuration through config() in lib/server/config.ts, which validates it at start." },
+      ],
+    },
+  },
   layer(
     ["app/**/*.{ts,tsx}"],
     ["^@prisma/", "lib/server/generated", "lib/server/db/"],

@@ -11,7 +11,9 @@ import { CreateOwnerRequest, Email, Password } from "../lib/contracts";
 import type { HumanPrincipal } from "../lib/server/auth";
 import { hashPassword, newId } from "../lib/server/auth";
 import { createOwner } from "../lib/server/authority";
+import { config } from "../lib/server/config";
 import { getDb } from "../lib/server/db/client";
+import { resolveSigningKey } from "../lib/server/keys";
 
 const { values } = parseArgs({
   options: {
@@ -32,9 +34,12 @@ function fail(message: string): never {
 
 async function main() {
   const db = getDb();
+  // The same key rule as npm start: a key is created only for a store that never signed; a store
+  // that did must have its key (the audit entries below are signed).
+  await resolveSigningKey(config(), db);
   const opEmail = values["operator-email"];
   if (opEmail) {
-    const password = values["operator-password"] ?? process.env.FK_OPERATOR_PASSWORD;
+    const password = values["operator-password"] ?? config().bootstrap.operatorPassword;
     if (!Email.safeParse(opEmail).success) fail("--operator-email is not an email address");
     if (!password || !Password.safeParse(password).success) fail("the operator password must have at least 12 characters");
     if (await db.account.findUnique({ where: { email: opEmail.toLowerCase() } })) fail(`an account ${opEmail} exists already`);
@@ -46,7 +51,7 @@ async function main() {
       id: values["owner-id"],
       displayName: values["owner-name"] ?? values["owner-id"],
       email: values["owner-email"],
-      password: values["owner-password"] ?? process.env.FK_OWNER_PASSWORD,
+      password: values["owner-password"] ?? config().bootstrap.ownerPassword ?? undefined,
     });
     if (!body.success) fail(body.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
     const bootstrap: HumanPrincipal = { kind: "operator", accountId: null, email: null, displayName: "bootstrap", via: "bearer", csrfToken: null };

@@ -8,12 +8,13 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { childEnv, config } from "../lib/server/config";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD_INPUTS = ["app", "components", "lib", "public", "proxy.ts", "next.config.ts", "package.json", "package-lock.json", "tsconfig.json"];
 
 export function distDir(): string {
-  return path.join(root, process.env.FK_NEXT_DIST_DIR ?? ".next");
+  return path.join(root, config().nextDistDir);
 }
 
 function sourceHash(): string {
@@ -43,7 +44,7 @@ export function buildIfStale(): boolean {
   const result = spawnSync(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
     stdio: "inherit",
     cwd: root,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    env: childEnv({ NEXT_TELEMETRY_DISABLED: "1" }),
   });
   if (result.status !== 0) {
     console.error("[build] next build failed");

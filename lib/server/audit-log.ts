@@ -2,11 +2,12 @@ import "server-only";
 import { buildAuditEntry, checkpointSigningBytes, GENESIS_HASH, type AuditEntry, type AuditPayload, type Checkpoint, type SignedCheckpoint } from "../kernel/audit";
 import { formatIso } from "../kernel/iso-time";
 import { MerkleAccumulator, consistencyProof, inclusionProof, merkleRoot } from "../kernel/merkle";
-import { databaseConfig } from "./config";
-import { getDb } from "./db/client";
+import { config, databaseConfig } from "./config";
+import { getDb, type Db } from "./db/client";
 import { log } from "./log";
 import type { Tx } from "./registry";
-import { loadSigner, SignerUnavailableError, type Signer } from "./signer";
+import { keyEndorsementBytes, keyRefusal, readKeyState, SigningKeyRefusedError } from "./keys";
+import { readSigner, SignerUnavailableError, type Signer } from "./signer";
 
 /**
  * The append-only, hash-chained audit log (design §7). Appends happen only inside
@@ -30,16 +31,56 @@ class Mutex {
 }
 
 const globalState = globalThis as unknown as {
-  __fkAudit?: { mutex: Mutex; signer: Signer | null; keyRegistered: string | null; merkle: MerkleAccumulator | null; lastCheckpointSize: number };
+  __fkAudit?: { mutex: Mutex; signer: Signer | null; merkle: MerkleAccumulator | null; lastCheckpointSize: number };
 };
-const state = (globalState.__fkAudit ??= { mutex: new Mutex(), signer: null, keyRegistered: null, merkle: null, lastCheckpointSize: -1 });
+const state = (globalState.__fkAudit ??= { mutex: new Mutex(), signer: null, merkle: null, lastCheckpointSize: -1 });
 
 const ADVISORY_LOCK_KEY = 7_262_737; // any constant shared by all replicas
 
-/** The process's signer. Throws SignerUnavailableError when the key is missing or unreadable. */
+/**
+ * The process's key material. Throws SignerUnavailableError when the key is missing or
+ * unreadable. It is not yet permission to sign: whatever signs checks it against the store's
+ * current key first (withAuditTransaction, getCurrentSigner).
+ */
 export function getSigner(): Signer {
-  state.signer ??= loadSigner();
-  return state.signer;
+  if (state.signer) return state.signer;
+  const signer = readSigner(config());
+  if (!signer) throw new SignerUnavailableError("no signing key is configured (FK_SIGNING_KEY unset and no key file)");
+  state.signer = signer;
+  return signer;
+}
+
+/**
+ * The process's signer, checked against the store's current key; `activate` when the store has
+ * no current key yet and this one is to be registered (the caller, in a transaction, does it).
+ * Throws SignerUnavailableError (SigningKeyRefusedError with the operator's message).
+ */
+async function checkSigner(db: Tx | Db): Promise<{ signer: Signer; activate: boolean }> {
+  const current = await db.signingKey.findFirst({ where: { status: "current" }, select: { keyId: true } });
+  const signer = tryGetSigner();
+  if (current && signer?.keyId === current.keyId) return { signer, activate: false };
+  if (current || !signer) {
+    state.signer = null; // read the key again next time: the operator may restore it without a restart
+    throw new SignerUnavailableError(
+      current ? `this server's signing key ${signer?.keyId ?? "(none)"} is not the store's current key ${current.keyId}; it never signs with another` : "no signing key is configured",
+    );
+  }
+  const refusal = keyRefusal(await readKeyState(db), signer, config());
+  if (refusal) throw new SigningKeyRefusedError(refusal);
+  return { signer, activate: true };
+}
+
+/** The process's signer, if it is the store's current key. Throws SignerUnavailableError. */
+export async function getCurrentSigner(db: Tx | Db = getDb()): Promise<Signer> {
+  return (await checkSigner(db)).signer;
+}
+
+function tryGetSigner(): Signer | null {
+  try {
+    return getSigner();
+  } catch {
+    return null;
+  }
 }
 
 export interface AuditColumns {
@@ -110,31 +151,82 @@ async function lastEntry(tx: Tx): Promise<{ seq: number; entryHash: string } | n
   return tx.auditEntry.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, entryHash: true } });
 }
 
-/** Registers the signing key's public half and audits its activation, once per key. */
-async function ensureKeyRegistered(tx: Tx, audit: AuditAppender, signer: Signer): Promise<void> {
-  if (state.keyRegistered === signer.keyId) return;
-  const existing = await tx.signingKey.findUnique({ where: { keyId: signer.keyId } });
-  if (!existing) {
-    const previous = await tx.signingKey.findFirst({ where: { status: "current" } });
-    if (previous) {
-      // SigningKey is not an audit table; retiring a key is an update of its status only.
-      await tx.signingKey.update({ where: { keyId: previous.keyId }, data: { status: "retired", retiredAt: new Date() } });
-    }
+/**
+ * The signer for this transaction: the process's key, and only if it is the store's current key
+ * (checked in every transaction, under the append lock, so a replica still holding a key that
+ * another process rotated away refuses instead of signing with a retired key). The first
+ * transaction of a store registers its key and audits the activation. Never rotates: only
+ * `npm run keys:rotate` does (rotateSigningKey).
+ */
+async function signerForTransaction(tx: Tx): Promise<{ signer: Signer; activate: boolean }> {
+  const checked = await checkSigner(tx);
+  if (checked.activate) {
+    const { signer } = checked;
     await tx.signingKey.create({ data: { keyId: signer.keyId, publicKey: signer.publicKeyHex, status: "current" } });
-    audit.append(
-      {
-        kind: "key",
-        op: previous ? "rotate" : "activate",
-        keyId: signer.keyId,
-        publicKey: signer.publicKeyHex,
-        ...(previous ? { previousKeyId: previous.keyId } : {}),
-      },
-      { kind: "key" },
-    );
-  } else if (existing.status !== "current") {
-    throw new SignerUnavailableError(`the configured signing key ${signer.keyId} was retired; configure the current key`);
   }
-  state.keyRegistered = signer.keyId;
+  return checked;
+}
+
+export class KeyRotationError extends Error {
+  readonly code = "KEY_ROTATION_REFUSED";
+  constructor(message: string) {
+    super(message);
+    this.name = "KeyRotationError";
+  }
+}
+
+/**
+ * The explicit key rotation (`npm run keys:rotate`): in one audited transaction under the append
+ * lock, retires the store's current key, makes `next` current and appends a "rotate" entry
+ * naming both keys, signed by the new key. With the old key at hand the entry carries its
+ * signature over the new key (`endorsement`, KEY_ENDORSEMENT_DOMAIN) so an auditor sees the old
+ * key vouch for its successor; without it the operator must say the old key is lost, and the
+ * entry records `previousKeyLost: true`.
+ */
+export async function rotateSigningKey(input: { previous: Signer | null; next: Signer; previousKeyLost: boolean }): Promise<{ previousKeyId: string; entry: AuditEntry }> {
+  const { previous, next, previousKeyLost } = input;
+  const db = getDb();
+  const postgres = databaseConfig().provider === "postgresql";
+  return state.mutex.run(() =>
+    db.$transaction(
+      async (tx) => {
+        if (postgres) await tx.$queryRawUnsafe(`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})) AS l`);
+        const keys = await readKeyState(tx);
+        if (!keys.signed || !keys.current) throw new KeyRotationError("this store never signed: there is no key to rotate (npm start creates the first one)");
+        const old = keys.current;
+        const endorser = previous?.keyId === old.keyId ? previous : null;
+        if (previous && !endorser && !previousKeyLost) {
+          throw new KeyRotationError(`the configured key ${previous.keyId} is not the store's current key ${old.keyId}; configure ${old.keyId} to rotate, or pass --old-key-lost`);
+        }
+        if (!endorser && !previousKeyLost) {
+          throw new KeyRotationError(`the store's current key ${old.keyId} is not configured; restore it so it can endorse the new key, or pass --old-key-lost`);
+        }
+        if (endorser && previousKeyLost) throw new KeyRotationError(`the current key ${old.keyId} is configured: rotate without --old-key-lost so it endorses the new key`);
+        if (next.keyId === old.keyId || keys.retired[next.keyId]) throw new KeyRotationError(`the new key ${next.keyId} is not new`);
+        const now = new Date();
+        // SigningKey is not an audit table; retiring a key is an update of its status only.
+        await tx.signingKey.updateMany({ where: { status: "current" }, data: { status: "retired", retiredAt: now } });
+        if (old.publicKey && !(await tx.signingKey.findUnique({ where: { keyId: old.keyId } }))) {
+          await tx.signingKey.create({ data: { keyId: old.keyId, publicKey: old.publicKey, status: "retired", retiredAt: now } });
+        }
+        await tx.signingKey.create({ data: { keyId: next.keyId, publicKey: next.publicKeyHex, status: "current" } });
+        const body = { previousKeyId: old.keyId, keyId: next.keyId, publicKey: next.publicKeyHex };
+        const audit = new AuditAppender(await lastEntry(tx), next);
+        const entry = audit.append(
+          {
+            kind: "key",
+            op: "rotate",
+            ...body,
+            ...(endorser ? { endorsement: { keyId: endorser.keyId, signature: endorser.sign(keyEndorsementBytes(body)) } } : { previousKeyLost: true }),
+          },
+          { kind: "key" },
+        );
+        await audit.flush(tx);
+        return { previousKeyId: old.keyId, entry };
+      },
+      { timeout: 20_000, maxWait: 20_000 },
+    ),
+  );
 }
 
 export interface AuditTransactionOptions {
@@ -151,15 +243,16 @@ export async function withAuditTransaction<T>(
   fn: (tx: Tx, audit: AuditAppender) => Promise<T>,
   options: AuditTransactionOptions = {},
 ): Promise<{ result: T; entries: readonly AuditEntry[] }> {
-  const signer = getSigner();
+  getSigner(); // no key material at all: refuse before taking the lock
   const db = getDb();
   const postgres = databaseConfig().provider === "postgresql";
   return state.mutex.run(() =>
     db.$transaction(
       async (tx) => {
         if (postgres) await tx.$queryRawUnsafe(`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})) AS l`);
+        const { signer, activate } = await signerForTransaction(tx);
         const audit = new AuditAppender(await lastEntry(tx), signer);
-        await ensureKeyRegistered(tx, audit, signer);
+        if (activate) audit.append({ kind: "key", op: "activate", keyId: signer.keyId, publicKey: signer.publicKeyHex }, { kind: "key" });
         const result = await fn(tx, audit);
         await audit.flush(tx);
         return { result, entries: audit.appended };
@@ -176,8 +269,8 @@ export async function withAuditTransaction<T>(
 // Checkpoints: signed Merkle tree heads every N entries or T seconds
 // ------------------------------------------------------------------------------------------------
 
-const CHECKPOINT_EVERY = Number(process.env.FK_CHECKPOINT_EVERY ?? 1000);
-const CHECKPOINT_SECONDS = Number(process.env.FK_CHECKPOINT_SECONDS ?? 30);
+const CHECKPOINT_EVERY = () => config().checkpointEvery;
+const CHECKPOINT_SECONDS = () => config().checkpointSeconds;
 let checkpointTimer: NodeJS.Timeout | null = null;
 let entriesSinceCheckpoint = 0;
 let checkpointRunning: Promise<unknown> | null = null;
@@ -185,11 +278,11 @@ let checkpointRunning: Promise<unknown> | null = null;
 function afterCommit(appended: number): void {
   if (appended === 0) return;
   entriesSinceCheckpoint += appended;
-  if (!checkpointTimer && CHECKPOINT_SECONDS > 0) {
-    checkpointTimer = setInterval(() => void maybeCheckpoint(true), CHECKPOINT_SECONDS * 1000);
+  if (!checkpointTimer && CHECKPOINT_SECONDS() > 0) {
+    checkpointTimer = setInterval(() => void maybeCheckpoint(true), CHECKPOINT_SECONDS() * 1000);
     checkpointTimer.unref();
   }
-  if (entriesSinceCheckpoint >= CHECKPOINT_EVERY) void maybeCheckpoint(false);
+  if (entriesSinceCheckpoint >= CHECKPOINT_EVERY()) void maybeCheckpoint(false);
 }
 
 async function maybeCheckpoint(timer: boolean): Promise<void> {
@@ -231,9 +324,10 @@ async function syncMerkle(tx: Tx): Promise<MerkleAccumulator> {
  * covers them. Returns the newest checkpoint either way (null for an empty log).
  */
 export async function createCheckpoint(): Promise<SignedCheckpoint | null> {
-  const signer = getSigner();
+  getSigner();
   const db = getDb();
   return state.mutex.run(async () => {
+    const signer = await getCurrentSigner(db);
     const acc = await syncMerkle(db);
     const latest = await db.checkpoint.findFirst({ orderBy: { treeSize: "desc" } });
     if (acc.size === 0) return null;

@@ -1,6 +1,7 @@
 import "server-only";
 import crypto from "node:crypto";
 import { promisify } from "node:util";
+import { config } from "./config";
 import { ApiError } from "./errors";
 import { getDb } from "./db/client";
 
@@ -71,8 +72,8 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 function operatorToken(): string | null {
-  const t = process.env.FK_OPERATOR_TOKEN;
-  return t && t.length >= 16 ? t : null;
+  // A token that is set but too short stops the server at start (lib/server/config.ts).
+  return config().operatorToken;
 }
 
 function bearerOf(req: Request): string | null {

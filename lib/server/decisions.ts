@@ -17,6 +17,7 @@ import type { Snapshot } from "../kernel/snapshot";
 import { violationClass, type Action, type Violation, type VerifyResult } from "../kernel/types";
 import { verify } from "../kernel/verify";
 import { withAuditTransaction, type AuditAppender } from "./audit-log";
+import { config } from "./config";
 import { ApiError } from "./errors";
 import { log } from "./log";
 import { recordDecision } from "./metrics";
@@ -73,7 +74,6 @@ interface PlanJob {
 }
 type Job = VerifyJob | PlanJob;
 
-const PERMIT_TTL_MS = Number(process.env.FK_PERMIT_TTL_MS ?? 60_000);
 const MAX_BATCH = 256;
 const queue: Job[] = [];
 let draining = false;
@@ -231,7 +231,7 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
     : own
       ? { action }
       : { actor: action?.actor ?? job.machineId, actionDigest: action ? rawDigest(action) : rawDigest(job.input) };
-  const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: seq, ttlMs: PERMIT_TTL_MS, ...(job.session ? { session: job.session } : {}) };
+  const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: seq, ttlMs: config().permitTtlMs, ...(job.session ? { session: job.session } : {}) };
   let record: DecisionRecord;
   let signature: string;
   try {
@@ -318,7 +318,7 @@ async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job:
       return withViolation(r, actionIdReused(id, identical && why !== null ? why : "OTHER_ACTION", i));
     });
   }
-  const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: audit.nextSeq, ttlMs: PERMIT_TTL_MS, ...(job.session ? { session: job.session } : {}) };
+  const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: audit.nextSeq, ttlMs: config().permitTtlMs, ...(job.session ? { session: job.session } : {}) };
   let record: PlanDecisionRecord;
   let signature: string;
   try {

@@ -3,13 +3,15 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { keyIdOf } from "../kernel/signing";
-import { dataDir } from "./config";
+import type { Config } from "./config";
 
 /**
- * The kernel's signing key. Persistent: FK_SIGNING_KEY (64 hex characters, the RFC 8032 seed), or
- * a key file under the data directory created on first start with mode 0600 (FK_SIGNING_KEY_FILE
- * overrides its path). Signing uses node:crypto's Ed25519 for speed; the signatures are standard
- * RFC 8032 signatures and verify with the kernel's @noble verifier (tested).
+ * The kernel's signing key material: FK_SIGNING_KEY (64 hex characters, the RFC 8032 seed), or a
+ * key file (mode 0600) under the data directory (FK_SIGNING_KEY_FILE moves it). This module only
+ * reads and writes key material; whether a key may sign for a store — created only for a store
+ * that never signed, refused when retired or unknown — is decided in keys.ts against the store.
+ * Signing uses node:crypto's Ed25519 for speed; the signatures are standard RFC 8032 signatures
+ * and verify with the kernel's @noble verifier (tested).
  */
 export class SignerUnavailableError extends Error {
   readonly code = "SIGNER_UNAVAILABLE";
@@ -42,40 +44,55 @@ export function signerFromSeed(seed: Uint8Array): Signer {
   };
 }
 
-export function keyFilePath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FK_SIGNING_KEY_FILE ? path.resolve(/*turbopackIgnore: true*/ env.FK_SIGNING_KEY_FILE) : path.join(/*turbopackIgnore: true*/ dataDir(env), "signing-key");
-}
-
 function parseSeed(text: string, where: string): Uint8Array {
   const hex = text.trim();
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new SignerUnavailableError(`${where} must hold 64 hex characters`);
   return new Uint8Array(Buffer.from(hex, "hex"));
 }
 
+/** Where the configured key comes from, for messages. */
+export function keySource(config: Config): string {
+  return config.signingKey.seed ? "FK_SIGNING_KEY" : config.signingKey.file;
+}
+
 /**
- * Loads the signing key, creating the key file if neither the variable nor the file exists.
- * Throws SignerUnavailableError when the key exists but cannot be read or is malformed: a server
- * must never quietly sign with a new key because the old one is unreadable.
+ * The configured key, or null when none is configured (FK_SIGNING_KEY unset and no key file).
+ * Never creates a key. Throws SignerUnavailableError when the key exists but cannot be read or is
+ * malformed: a server must never quietly sign with a new key because the old one is unreadable.
  */
-export function loadSigner(env: NodeJS.ProcessEnv = process.env): Signer {
-  if (env.FK_SIGNING_KEY) return signerFromSeed(parseSeed(env.FK_SIGNING_KEY, "FK_SIGNING_KEY"));
-  const file = keyFilePath(env);
-  if (!fs.existsSync(file)) {
-    if (env.FK_SIGNING_KEY_CREATE === "0") throw new SignerUnavailableError(`no signing key at ${file}`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const seed = crypto.randomBytes(32);
-    try {
-      // "wx": never overwrite a key another process created a moment ago.
-      fs.writeFileSync(file, seed.toString("hex") + "\n", { mode: 0o600, flag: "wx" });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new SignerUnavailableError(`cannot create ${file}`);
-    }
-  }
+export function readSigner(config: Config): Signer | null {
+  if (config.signingKey.seed) return signerFromSeed(config.signingKey.seed);
+  return readKeyFile(config.signingKey.file);
+}
+
+/** The key in `file`, or null when the file does not exist. Throws when it is unreadable or malformed. */
+export function readKeyFile(file: string): Signer | null {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new SignerUnavailableError(`cannot read the signing key file ${file}`);
   }
   return signerFromSeed(parseSeed(text, file));
+}
+
+/** A fresh random seed (32 bytes). */
+export function newSeed(): Uint8Array {
+  return new Uint8Array(crypto.randomBytes(32));
+}
+
+/**
+ * Writes a seed to a new key file with mode 0600. "wx": never overwrites a key (another process
+ * may have created one a moment ago); returns false when the file exists.
+ */
+export function writeKeyFile(file: string, seed: Uint8Array): boolean {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    fs.writeFileSync(file, Buffer.from(seed).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw new SignerUnavailableError(`cannot create ${file}`);
+  }
 }

@@ -4,7 +4,7 @@ import { canonicalJson } from "../kernel/canonical";
 import { buildDecisionRecord, buildPlanDecisionRecord, decisionSigningBytes, planDecisionSigningBytes } from "../kernel/signing";
 import type { Action } from "../kernel/types";
 import { parseWirePlan, parseWireRequest, renderOriginal, verifyWire, verifyWirePlan } from "../kernel/wire";
-import { getSigner } from "./audit-log";
+import { getCurrentSigner } from "./audit-log";
 
 /**
  * The stateless endpoint: the original kernel's JSON wire request, with the registry in the
@@ -25,7 +25,7 @@ function rawDigest(input: unknown): string {
 }
 
 export async function statelessVerify(body: Record<string, unknown>) {
-  const signer = getSigner();
+  const signer = await getCurrentSigner(); // never a retired key (keys:rotate on another replica)
   const now = Date.now();
   if (Object.hasOwn(body, "actions")) {
     const plan = verifyWirePlan(body, now);

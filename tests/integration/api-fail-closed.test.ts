@@ -12,7 +12,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAuditExport, verifyAuditExport } from "@/lib/kernel/audit-export";
 import { freshPostgres, freshSqlite, PG_ADMIN_URL, PROVIDERS, type TestDatabase } from "../support/databases";
-import { call, OPERATOR_TOKEN, startServer, type TestServer } from "../support/server";
+import { call, OPERATOR_TOKEN, startServer, startServerExpectingFailure, type TestServer } from "../support/server";
 import { makeAgent, verifyAs, type Agent } from "../support/world";
 
 function expectRefusal(res: { status: number; body: any }) {
@@ -188,37 +188,46 @@ describe.each(PROVIDERS)("fail closed on %s", (provider, fresh) => {
 });
 
 describe("signer unavailable", () => {
-  it("a missing or malformed key refuses every decision and never creates a new key silently", async () => {
+  // A missing key used to be answered per request (503); since issue 9 item 4 a store that has
+  // signed refuses to START without its key, so no process ever serves it without one. The
+  // running-replica case (key rotated away under it) is in key-lifecycle.test.ts.
+  it("a missing or malformed key stops the start, names the expected key, and never creates a new key", async () => {
     const database = await freshSqlite();
     const dataDir = fs.mkdtempSync(path.join(path.dirname(database.config.url), "data-"));
     const first = await startServer({ database: database.config, dataDir });
     const agent = await makeAgent(first);
-    expect((await verifyAs(first, agent, { actionId: "with-key", reads: [agent.resource] })).body.record.permitted).toBe(true);
+    const permitted = await verifyAs(first, agent, { actionId: "with-key", reads: [agent.resource] });
+    expect(permitted.body.record.permitted).toBe(true);
+    const keyId = permitted.body.record.keyId as string;
     await first.stop();
     const keyFile = path.join(dataDir, "signing-key");
-    fs.rmSync(keyFile);
-    const missing = await startServer({ database: database.config, dataDir, env: { FK_SIGNING_KEY_CREATE: "0" } });
+    const seed = fs.readFileSync(keyFile, "utf8");
     try {
-      const res = await verifyAs(missing, agent, { actionId: "without-key", reads: [agent.resource] });
-      expect(res.status).toBe(503);
-      expectRefusal(res);
-      expect(res.body.error.message).toMatch(/SIGNER_UNAVAILABLE/);
+      fs.rmSync(keyFile);
+      // Even with key creation allowed (the default), a store that signed gets no new key.
+      const missing = await startServerExpectingFailure({ database: database.config, dataDir });
+      expect(missing.code).not.toBe(0);
+      expect(missing.output).toContain(keyId);
       expect(fs.existsSync(keyFile)).toBe(false);
-    } finally {
-      await missing.stop();
-    }
-    fs.writeFileSync(keyFile, "not a key\n", { mode: 0o600 });
-    const malformed = await startServer({ database: database.config, dataDir });
-    try {
-      const res = await verifyAs(malformed, agent, { actionId: "bad-key", reads: [agent.resource] });
-      expect(res.status).toBe(503);
-      expectRefusal(res);
+      fs.writeFileSync(keyFile, "not a key\n", { mode: 0o600 });
+      const malformed = await startServerExpectingFailure({ database: database.config, dataDir });
+      expect(malformed.code).not.toBe(0);
+      expect(malformed.output).toMatch(/must hold 64 hex characters/);
       expect(fs.readFileSync(keyFile, "utf8")).toBe("not a key\n");
+      // The original key back: the server decides and signs again, under the same key.
+      fs.writeFileSync(keyFile, seed, { mode: 0o600 });
+      const restored = await startServer({ database: database.config, dataDir });
+      try {
+        const res = await verifyAs(restored, agent, { actionId: "restored", reads: [agent.resource] });
+        expect(res.body.record.permitted).toBe(true);
+        expect(res.body.record.keyId).toBe(keyId);
+      } finally {
+        await restored.stop();
+      }
     } finally {
-      await malformed.stop();
       await database.drop();
     }
-  }, 120_000);
+  }, 180_000);
 });
 
 // Keep the import used for the PostgreSQL-only helpers when the SQLite suite runs alone.

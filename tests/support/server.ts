@@ -124,3 +124,46 @@ export async function call(
   }
   return { status: res.status, body, headers: res.headers };
 }
+
+/**
+ * Runs `scripts/start.ts` as startServer would, for a start that must FAIL: resolves with its exit
+ * code and output once it exits; throws if it becomes healthy (or hangs) instead.
+ */
+export async function startServerExpectingFailure(options: StartOptions = {}): Promise<{ code: number | null; output: string }> {
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fk-srv-"));
+  const db = options.database;
+  const env = {
+    ...(process.env as Record<string, string>),
+    PORT: String(port),
+    HOSTNAME: "127.0.0.1",
+    FK_DATA_DIR: dataDir,
+    DATABASE_URL: db ? (db.provider === "sqlite" ? `file:${db.url}` : db.url) : "",
+    FK_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    FK_SKIP_BUILD: "1",
+    FK_LOG_LEVEL: process.env.FK_LOG_LEVEL ?? "info",
+    NEXT_TELEMETRY_DISABLED: "1",
+    ...options.env,
+  } as unknown as NodeJS.ProcessEnv;
+  let output = "";
+  const child = spawn(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "--conditions=react-server", "scripts/start.ts"], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 60_000).unref());
+  const outcome = await Promise.race([exited, deadline]);
+  if (outcome === "timeout") {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // gone already
+    }
+    throw new Error(`the server was expected to refuse to start but is still running:\n${output}`);
+  }
+  return { code: outcome, output };
+}

@@ -1,9 +1,20 @@
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, databaseConfig, describeDatabase } from "../config";
+import { ConfigError, databaseConfig, describeDatabase, parseConfig } from "../config";
 
-const env = (e: Record<string, string>) => e as unknown as NodeJS.ProcessEnv;
+const env = (e: Record<string, string>) => e;
+
+/** The ConfigError's problems for an environment (fails the test when it parses). */
+function problems(e: Record<string, string>): readonly string[] {
+  try {
+    parseConfig(e);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
 
 describe("databaseConfig", () => {
   it("defaults to the embedded SQLite file under the data directory", () => {
@@ -18,8 +29,119 @@ describe("databaseConfig", () => {
     expect(databaseConfig(env({ DATABASE_URL: "postgres://app:pw@db:5432/x" })).url).toBe("postgres://app:pw@db:5432/x");
   });
 
-  it("refuses other URLs and redacts passwords when describing one", () => {
-    expect(() => databaseConfig(env({ DATABASE_URL: "mysql://x" }))).toThrow(ConfigError);
+  it("refuses other URLs without printing them and redacts passwords when describing one", () => {
+    expect(() => databaseConfig(env({ DATABASE_URL: "mysql://root:hunter2@x" }))).toThrow(ConfigError);
+    const [p] = problems({ DATABASE_URL: "mysql://root:hunter2@x" });
+    expect(p).toMatch(/^DATABASE_URL has an unknown scheme; expected postgresql:\/\//);
+    expect(p).not.toContain("hunter2");
     expect(describeDatabase({ provider: "postgresql", url: "postgresql://app:secret@db:5432/x" })).not.toContain("secret");
+  });
+});
+
+describe("parseConfig", () => {
+  it("gives the documented defaults for an empty environment", () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({
+      dataDir: path.resolve("data"),
+      database: { provider: "sqlite", url: path.resolve("data", "freedom-kernel.db") },
+      signingKey: { seed: null, file: path.resolve("data", "signing-key"), create: true },
+      operatorToken: null,
+      permitTtlMs: 60_000,
+      checkpointEvery: 1000,
+      checkpointSeconds: 30,
+      logLevel: "info",
+      sqliteBusyMs: 5000,
+      port: 3000,
+      hostname: "0.0.0.0",
+      skipBuild: false,
+      nextNodeOptions: [],
+      nextDistDir: ".next",
+      bootstrap: { operatorPassword: null, ownerPassword: null },
+    });
+  });
+
+  it("reads good values", () => {
+    const seed = "ab".repeat(32);
+    const c = parseConfig({
+      FK_DATA_DIR: "/srv/fk",
+      FK_SIGNING_KEY: seed,
+      FK_SIGNING_KEY_FILE: "/keys/k",
+      FK_SIGNING_KEY_CREATE: "0",
+      FK_OPERATOR_TOKEN: "x".repeat(16),
+      FK_PERMIT_TTL_MS: "1500",
+      FK_CHECKPOINT_EVERY: "10",
+      FK_CHECKPOINT_SECONDS: "0",
+      FK_LOG_LEVEL: "silent",
+      FK_SQLITE_BUSY_MS: "1000",
+      PORT: "8080",
+      HOSTNAME: "127.0.0.1",
+      FK_SKIP_BUILD: "1",
+      FK_NEXT_NODE_OPTIONS: "--cpu-prof  --inspect",
+      FK_NEXT_DIST_DIR: ".next-me",
+      FK_OPERATOR_PASSWORD: "p".repeat(12),
+      UNRELATED: "ignored",
+    });
+    expect(Buffer.from(c.signingKey.seed!).toString("hex")).toBe(seed);
+    expect(c).toMatchObject({
+      dataDir: "/srv/fk",
+      signingKey: { file: "/keys/k", create: false },
+      operatorToken: "x".repeat(16),
+      permitTtlMs: 1500,
+      checkpointEvery: 10,
+      checkpointSeconds: 0,
+      logLevel: "silent",
+      sqliteBusyMs: 1000,
+      port: 8080,
+      hostname: "127.0.0.1",
+      skipBuild: true,
+      nextNodeOptions: ["--cpu-prof", "--inspect"],
+      nextDistDir: ".next-me",
+      bootstrap: { operatorPassword: "p".repeat(12), ownerPassword: null },
+    });
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(parseConfig({ DATABASE_URL: "", FK_OPERATOR_TOKEN: "", FK_SIGNING_KEY: "", FK_PERMIT_TTL_MS: "" })).toMatchObject({ operatorToken: null, permitTtlMs: 60_000, signingKey: { seed: null } });
+  });
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ["a too-short operator token", { FK_OPERATOR_TOKEN: "short-secret" }, /^FK_OPERATOR_TOKEN is too short .*at least 16 characters/],
+    ["a non-numeric TTL", { FK_PERMIT_TTL_MS: "abc" }, /^FK_PERMIT_TTL_MS "abc" is not an integer; expected an integer number of milliseconds from 1000 to 3600000 \(default 60000\)/],
+    ["a fractional TTL", { FK_PERMIT_TTL_MS: "1500.5" }, /^FK_PERMIT_TTL_MS "1500.5" is not an integer/],
+    ["a TTL out of range", { FK_PERMIT_TTL_MS: "10" }, /^FK_PERMIT_TTL_MS "10" is out of range/],
+    ["a malformed signing key", { FK_SIGNING_KEY: "zz" }, /^FK_SIGNING_KEY is malformed .*64 hex characters/],
+    ["checkpoints every 0 entries", { FK_CHECKPOINT_EVERY: "0" }, /^FK_CHECKPOINT_EVERY "0" is out of range; expected an integer number of entries from 1/],
+    ["a negative checkpoint interval", { FK_CHECKPOINT_SECONDS: "-5" }, /^FK_CHECKPOINT_SECONDS "-5" is out of range/],
+    ["an unknown log level", { FK_LOG_LEVEL: "verbose" }, /^FK_LOG_LEVEL "verbose" is not one of debug, info, warn, error, silent/],
+    ["a busy timeout that is not a number", { FK_SQLITE_BUSY_MS: "5s" }, /^FK_SQLITE_BUSY_MS "5s" is not an integer/],
+    ["a port out of range", { PORT: "70000" }, /^PORT "70000" is out of range/],
+    ["FK_SKIP_BUILD other than 0/1", { FK_SKIP_BUILD: "yes" }, /^FK_SKIP_BUILD "yes" is not one of 0, 1/],
+    ["FK_SIGNING_KEY_CREATE other than 0/1", { FK_SIGNING_KEY_CREATE: "no" }, /^FK_SIGNING_KEY_CREATE "no" is not one of 0, 1/],
+    ["an absolute dist dir", { FK_NEXT_DIST_DIR: "/tmp/x" }, /^FK_NEXT_DIST_DIR must be a path relative/],
+  ];
+  it.each(bad)("refuses %s with a message naming the variable and what is expected", (_name, e, message) => {
+    const found = problems(e);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  it("lists every problem at once and never prints a secret", () => {
+    const token = "tiny-secret";
+    const key = "secret-key-material";
+    let error: ConfigError | null = null;
+    try {
+      parseConfig({ FK_OPERATOR_TOKEN: token, FK_SIGNING_KEY: key, FK_PERMIT_TTL_MS: "abc", FK_LOG_LEVEL: "loud" });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.problems.map((p) => p.split(" ")[0]).sort()).toEqual(["FK_LOG_LEVEL", "FK_OPERATOR_TOKEN", "FK_PERMIT_TTL_MS", "FK_SIGNING_KEY"]);
+    expect(error?.message).toMatch(/^invalid configuration:\n {2}- /);
+    expect(error?.message).not.toContain(token);
+    expect(error?.message).not.toContain(key);
+  });
+
+  it("ignores inherited properties of the environment object", () => {
+    const e = Object.create({ FK_PERMIT_TTL_MS: "abc" }) as Record<string, string>;
+    expect(parseConfig(e).permitTtlMs).toBe(60_000);
   });
 });

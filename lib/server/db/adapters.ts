@@ -3,14 +3,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import type { DatabaseConfig } from "../config";
+import { config as settings, type DatabaseConfig } from "../config";
 
 /** A migration-aware driver-adapter factory for the configured database. */
 export function adapterFactory(config: DatabaseConfig, maxConnections = 10): PrismaBetterSqlite3 | PrismaPg {
   if (config.provider === "sqlite") {
     if (config.url !== ":memory:") fs.mkdirSync(path.dirname(/*turbopackIgnore: true*/ config.url), { recursive: true });
     // Millisecond timestamps keep ordering exact and comparisons cheap.
-    return new PrismaBetterSqlite3({ url: config.url, timeout: Number(process.env.FK_SQLITE_BUSY_MS ?? 5000) }, { timestampFormat: "unixepoch-ms" });
+    return new PrismaBetterSqlite3({ url: config.url, timeout: settings().sqliteBusyMs }, { timestampFormat: "unixepoch-ms" });
   }
   return new PrismaPg({ connectionString: config.url, max: maxConnections });
 }
