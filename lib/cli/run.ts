@@ -16,6 +16,7 @@ import { canonicalJson } from "../kernel/canonical";
 import { fromHex, sha256Hex, toHex } from "../kernel/bytes";
 import { parseIsoLenient } from "../kernel/iso-time";
 import { verifyAuditExport, type AuditExportSummary } from "../kernel/audit-export";
+import { describeJsonError, parseJsonStrict } from "../kernel/json";
 import { verifyPlan, type PlanResult } from "../kernel/plan";
 import {
   buildDecisionRecord,
@@ -140,12 +141,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The kernel's strict parser: a duplicated member name (which JSON.parse would silently resolve to
+ * the last one), a trailing comma or a lone surrogate makes the input unusable (exit 2).
+ */
 function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new UsageError(`${what} is not valid JSON`);
-  }
+  const parsed = parseJsonStrict(text);
+  if (parsed.ok) return parsed.value;
+  if (parsed.code === "DUPLICATE_MEMBER") throw new UsageError(`${what} has a ${describeJsonError(parsed)}`);
+  throw new UsageError(`${what} is not valid JSON: ${describeJsonError(parsed)}`);
 }
 
 /**

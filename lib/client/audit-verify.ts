@@ -15,7 +15,8 @@ import { InclusionProof, SignedCheckpointBody, type AuditEntry as AuditEntrySche
 import { auditEntryHash, auditEntrySigningBytes, GENESIS_HASH, verifyCheckpoint } from "@/lib/kernel/audit";
 import { verifyInclusion } from "@/lib/kernel/merkle";
 import { verifyBytes, verifyDecision, verifyPlanDecision } from "@/lib/kernel/signing";
-import { apiRequest, errorMessage } from "./api";
+import { describeJsonError, parseJsonStrict } from "@/lib/kernel/json";
+import { ApiRequestError, apiText, errorMessage } from "./api";
 import type { PinnedKey } from "./pinned-key";
 
 export type AuditEntryJson = z.infer<typeof AuditEntrySchema>;
@@ -40,9 +41,24 @@ export interface VerifyDeps {
   inclusion: (seq: number, size: number) => Promise<z.infer<typeof InclusionProof>>;
 }
 
+/**
+ * The evidence is read with the kernel's strict JSON parser, not `res.json()`: a checkpoint or proof
+ * with a duplicated member name has two readings, and what this page verifies must be the only one.
+ */
+async function strictRequest<S extends z.ZodType>(path: string, schema: S, query?: Record<string, number>): Promise<z.infer<S>> {
+  const text = await apiText(path, query ? { query } : {});
+  const parsed = parseJsonStrict(text);
+  if (!parsed.ok) throw new ApiRequestError(200, "BAD_RESPONSE", `the server's answer is not strict JSON: ${describeJsonError(parsed)}`);
+  const checked = schema.safeParse(parsed.value);
+  if (!checked.success) {
+    throw new ApiRequestError(200, "BAD_RESPONSE", `the server's answer does not match the contract (${checked.error.issues[0]?.path.join(".") ?? "?"})`);
+  }
+  return checked.data;
+}
+
 export const apiDeps: VerifyDeps = {
-  checkpoint: () => apiRequest("/audit/checkpoints/latest", SignedCheckpointBody),
-  inclusion: (seq, size) => apiRequest("/audit/proof/inclusion", InclusionProof, { query: { seq, size } }),
+  checkpoint: () => strictRequest("/audit/checkpoints/latest", SignedCheckpointBody),
+  inclusion: (seq, size) => strictRequest("/audit/proof/inclusion", InclusionProof, { seq, size }),
 };
 
 function obj(v: unknown): Record<string, unknown> | null {

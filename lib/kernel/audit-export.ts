@@ -22,6 +22,7 @@
  * could be edited without any check noticing.
  */
 import { canonicalJson } from "./canonical";
+import { describeJsonError, parseJsonStrict } from "./json";
 import { isHex } from "./bytes";
 import {
   checkAuditEntry,
@@ -160,12 +161,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function parseLine(text: string, line: number): ParsedLine {
   const error = (message: string): ParsedLine => ({ line, type: "error", message });
   if (text.length > MAX_EXPORT_LINE_LENGTH) return error("line too long");
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return error("not valid JSON (truncated?)");
+  // The strict parser names a duplicated member (the canonical-form check below would refuse it
+  // too, but only as "not canonical"); the maximum depth is well above any entry's nesting.
+  const parsed = parseJsonStrict(text);
+  if (!parsed.ok) {
+    return error(parsed.code === "DUPLICATE_MEMBER" ? `has a ${describeJsonError(parsed)}` : `not valid JSON (truncated?): ${describeJsonError(parsed)}`);
   }
+  const value = parsed.value;
   if (!isPlainObject(value)) return error("not a JSON object");
   let canonical: string;
   try {

@@ -3,6 +3,8 @@
  * cap on the body size, and a result instead of an exception. Uses only the fetch API, so the SDK
  * runs in Node, Deno, Bun, edge runtimes and browsers alike.
  */
+import { parseJsonStrict } from "../kernel/json";
+
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /** Largest body the SDK reads from the kernel; a decision is a few kilobytes. */
@@ -97,11 +99,12 @@ function describeNetworkError(error: unknown): string {
   return typeof code === "string" ? `${error.message} (${code})` : error.message;
 }
 
-/** JSON.parse that returns undefined instead of throwing. */
+/**
+ * The kernel's strict JSON parser; undefined instead of throwing. An answer with a duplicated
+ * member name is undefined like any other non-JSON answer (so BAD_RESPONSE): JSON.parse would keep
+ * the last duplicate, and what the gate checks must be the one reading of the bytes it received.
+ */
 export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJsonStrict(text);
+  return parsed.ok ? parsed.value : undefined;
 }

@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { describeJsonError, parseJsonStrict } from "../kernel/json";
 import { authenticate, checkCsrf, type HumanPrincipal, type Principal } from "./auth";
 import { ApiError, httpStatus } from "./errors";
 import { log } from "./log";
@@ -29,12 +30,39 @@ interface RouteOptions<BS extends z.ZodType | undefined, QS extends z.ZodType | 
   query?: QS;
   /** Body limit in bytes; default 64 KiB. */
   maxBytes?: number;
+  /**
+   * The agent decision routes: a body JSON.parse would read but the strict parser refuses (a
+   * duplicated member name, a lone surrogate, too deep) is not a 400 there but a signed, audited
+   * MALFORMED_ACTION decision, like any other malformed action.
+   * Called after authentication, the audience check and CSRF, with the parser's reason and the raw
+   * text; its answer is the response.
+   */
+  onMalformedBody?: (reason: string, raw: string, principal: Principal | null) => Promise<unknown>;
 }
 
 type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
 
 const DEFAULT_MAX_BYTES = 64 * 1024;
 
+/**
+ * A body `JSON.parse` would read but the strict parser refuses — a duplicated member name, a lone
+ * surrogate, nesting beyond 64 — the cases `onMalformedBody` sees. Text that is not JSON at all
+ * stays a 400.
+ */
+const REFUSED_JSON = new Set(["DUPLICATE_MEMBER", "NOT_UNICODE", "TOO_DEEP"]);
+class RefusedJsonBody {
+  constructor(
+    readonly reason: string,
+    readonly raw: string,
+  ) {}
+}
+
+/**
+ * Reads the body as UTF-8 (within `maxBytes`) and parses it with the kernel's strict JSON parser:
+ * duplicate member names at any depth, trailing commas, lone surrogates and nesting deeper than 64
+ * are refused (`JSON.parse` would keep the last duplicate, so a proxy reading the first would see
+ * another request than the kernel decided).
+ */
 async function readBody(req: Request, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw new ApiError("PAYLOAD_TOO_LARGE", `the body is limited to ${maxBytes} bytes`);
@@ -62,11 +90,13 @@ async function readBody(req: Request, maxBytes: number): Promise<unknown> {
   } catch {
     throw new ApiError("BAD_REQUEST", "the body is not valid UTF-8");
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ApiError("BAD_REQUEST", "the body is not valid JSON");
+  const parsed = parseJsonStrict(text);
+  if (parsed.ok) return parsed.value;
+  if (REFUSED_JSON.has(parsed.code)) {
+    const what = describeJsonError(parsed);
+    return new RefusedJsonBody(parsed.code === "DUPLICATE_MEMBER" ? `the body has a ${what}` : `the body is refused: ${what}`, text);
   }
+  throw new ApiError("BAD_REQUEST", `the body is not valid JSON: ${describeJsonError(parsed)}`);
 }
 
 function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
@@ -137,7 +167,17 @@ export function route<BS extends z.ZodType | undefined = undefined, QS extends z
       const rawParams = (await ctx.params) ?? {};
       const params: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const [k, v] of Object.entries(rawParams)) if (typeof v === "string") params[k] = v;
-      const body = (options.body ? parseWith(options.body, await readBody(req, options.maxBytes ?? DEFAULT_MAX_BYTES), "body") : undefined) as Infer<BS>;
+      let raw: unknown = undefined;
+      if (options.body) {
+        raw = await readBody(req, options.maxBytes ?? DEFAULT_MAX_BYTES);
+        if (raw instanceof RefusedJsonBody) {
+          if (!options.onMalformedBody) throw new ApiError("BAD_REQUEST", raw.reason);
+          const answer = await options.onMalformedBody(raw.reason, raw.raw, principal);
+          if (answer instanceof Response) return answer;
+          return Response.json(answer, { headers: { "cache-control": "no-store" } });
+        }
+      }
+      const body = (options.body ? parseWith(options.body, raw, "body") : undefined) as Infer<BS>;
       const query = (options.query
         ? parseWith(options.query, Object.fromEntries(new URL(req.url).searchParams), "query")
         : undefined) as Infer<QS>;

@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, type CliContext } from "../run";
 import { buildAuditEntry, buildCheckpoint, type AuditEntry } from "../../kernel/audit";
-import { serializeAuditExport } from "../../kernel/audit-export";
+import { serializeAuditExport, verifyAuditExport } from "../../kernel/audit-export";
 import { signBytes, verifyDecision, verifyPermit, verifyPlanDecision, keyIdOf, publicKeyOf } from "../../kernel/signing";
 import { canonicalJson } from "../../kernel/canonical";
 import { toHex } from "../../kernel/bytes";
@@ -148,12 +148,52 @@ describe("freedom-kernel verify --jsonl", () => {
     const r = run(["verify", "--jsonl"], stdin);
     const lines = r.stdout.trimEnd().split("\n").map(json);
     expect(lines).toHaveLength(4);
-    expect(lines.map((l) => l.permitted ?? l.error)).toEqual([true, false, "line 3 is not valid JSON", false]);
+    expect(lines.map((l) => l.permitted ?? l.error)).toEqual([true, false, expect.stringMatching(/^line 3 is not valid JSON: /), false]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain("line 3: line 3 is not valid JSON");
     const clean = run(["verify", "--jsonl", "--format", "original"], [WRITE_REPORT, READ_BOB].join("\n"));
     expect(clean.exitCode).toBe(0);
     expect(clean.stdout.trimEnd().split("\n").map((l) => json(l).permitted)).toEqual([true, false]);
+  });
+});
+
+describe("freedom-kernel verify: one JSON reading (duplicate member names)", () => {
+  // The wire request with a second, permitting "increases_machine_sovereignty": false after true.
+  const dupFlag = WIRE_SELF_EXPAND_DUP();
+  function WIRE_SELF_EXPAND_DUP(): string {
+    const t = SELF_EXPAND.replace('"increases_machine_sovereignty":true', '"increases_machine_sovereignty":true,"increases_machine_sovereignty":false');
+    if (t === SELF_EXPAND) throw new Error("fixture did not change");
+    return t;
+  }
+
+  it("a wire request with a duplicated flag: exit 2 naming the member's path, no decision", () => {
+    const r = run(["verify"], dupFlag);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain('the request has a duplicate member name "increases_machine_sovereignty" at $.action.increases_machine_sovereignty');
+  });
+
+  it("a native request with a duplicated member at depth: exit 2", () => {
+    const r = run(["verify"], native({ actionId: "x", actor: "bot", reads: ["alice-data"] }).replace('"actor":"bot"', '"actor":"bot","actor":"alice"'));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("$.action.actor");
+    const plan = run(["verify-plan"], JSON.stringify({ registry: baseRegistry(), actions: [{ actionId: "a", actor: "bot" }, { actionId: "b", actor: "bot" }] }).replace('"actionId":"b"', '"actionId":"b","actionId":"c"'));
+    expect(plan.exitCode).toBe(2);
+    expect(plan.stderr).toContain("$.actions[1].actionId");
+  });
+
+  it("JSON Lines: the line with the duplicate is named and unusable, the others decided, exit 2", () => {
+    const r = run(["verify", "--jsonl"], [WRITE_REPORT, dupFlag, READ_BOB].join("\n") + "\n");
+    expect(r.exitCode).toBe(2);
+    const out = r.stdout.trimEnd().split("\n").map(json);
+    expect(out.map((l) => l.permitted ?? l.error)).toEqual([true, 'line 2 has a duplicate member name "increases_machine_sovereignty" at $.action.increases_machine_sovereignty', false]);
+    expect(r.stderr).toContain("line 2: line 2 has a duplicate member name");
+  });
+
+  it("escaped-equal names are one name; trailing commas and lone surrogates are refused", () => {
+    expect(run(["verify"], dupFlag.replace('"increases_machine_sovereignty":false', '"increases_machine_sovereign\\u0074y":false')).stderr).toContain("duplicate member name");
+    expect(run(["verify"], WRITE_REPORT.replace(/}$/, ",}")).exitCode).toBe(2);
+    expect(run(["verify"], WRITE_REPORT.replace('"write-report"', '"write-\\ud800"')).stderr).toContain("lone surrogate");
   });
 });
 
@@ -275,6 +315,34 @@ describe("freedom-kernel audit verify", () => {
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain("UNKNOWN_KEY");
     expect(run(["audit", "verify", "good.jsonl", "--keys", "bad-keys.json"]).exitCode).toBe(2);
+  });
+
+  it("an export with a duplicated member: exit 1 naming the line and the member (CLI and kernel)", () => {
+    // Line 3 (entry seq 1) with a second "payload": JSON.parse would read the last one.
+    const dup = [...lines];
+    dup[2] = `${dup[2]!.slice(0, -1)},"payload":{"kind":"authority","op":"grant","by":"mallory","data":{"i":1}}}`;
+    files.set("duplicated.jsonl", text(dup.join("\n") + "\n"));
+    const r = run(["audit", "verify", "duplicated.jsonl"]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain("FAILED at line 3");
+    expect(r.stdout).toContain('duplicate member name "payload" at $.payload');
+    const asJson = json(run(["audit", "verify", "duplicated.jsonl", "--json"]).stdout);
+    expect(asJson.firstFailure).toMatchObject({ line: 3, code: "PARSE_ERROR" });
+    const summary = verifyAuditExport(dup.join("\n") + "\n");
+    expect(summary.ok).toBe(false);
+    expect(summary.firstFailure).toMatchObject({ line: 3, code: "PARSE_ERROR", what: 'has a duplicate member name "payload" at $.payload' });
+    // Nested: a duplicate inside the payload's data.
+    const deep = [...lines];
+    deep[4] = deep[4]!.replace('"data":{"i":3}', '"data":{"i":3,"i":4}');
+    expect(deep[4]).toContain('"i":3,"i":4');
+    expect(verifyAuditExport(deep.join("\n") + "\n").firstFailure).toMatchObject({ line: 5, code: "PARSE_ERROR", what: 'has a duplicate member name "i" at $.payload.data.i' });
+  });
+
+  it("a keys file with a duplicated member: exit 2", () => {
+    files.set("dup-keys.json", text(`{"${KEY_ID_A}":"${PUBLIC_A}","${KEY_ID_A}":"${PUBLIC_A}"}`));
+    const r = run(["audit", "verify", "good.jsonl", "--keys", "dup-keys.json"]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("dup-keys.json has a duplicate member name");
   });
 
   it("usage errors: exit 2", () => {

@@ -11,6 +11,7 @@
  * refusal the model can read.
  */
 import type { FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrailDefinition } from "@openai/agents";
+import { parseJsonStrict } from "../../kernel/json";
 import { KernelBlockedError, refusalText } from "../errors";
 import type { Gate } from "../gate";
 import type { ToolMap, ToolMappings } from "../mapping";
@@ -30,11 +31,10 @@ export type KernelGuardrailInfo =
 
 function parseArguments(raw: string): { ok: true; args: unknown } | { ok: false } {
   if (raw.trim() === "") return { ok: true, args: {} };
-  try {
-    return { ok: true, args: JSON.parse(raw) as unknown };
-  } catch {
-    return { ok: false };
-  }
+  // Strict: arguments with a duplicated member name are refused (the tool and the kernel must not
+  // read two different calls out of one text).
+  const parsed = parseJsonStrict(raw);
+  return parsed.ok ? { ok: true, args: parsed.value } : { ok: false };
 }
 
 /**

@@ -10,6 +10,7 @@
  * stderr: on the stdio host side, stdout is the MCP channel.
  */
 import fs from "node:fs";
+import { describeJsonError, parseJsonStrict } from "../../kernel/json";
 import { createGate, type Gate } from "../gate";
 import { KernelBlockedError } from "../errors";
 import { toolMapFromJson, type ToolMap } from "../mapping";
@@ -119,12 +120,9 @@ export function loadToolMap(path: string): ToolMap {
   } catch (e) {
     throw new UsageError(`cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text) as unknown;
-  } catch {
-    throw new UsageError(`${path} is not valid JSON`);
-  }
+  const parsed = parseJsonStrict(text);
+  if (!parsed.ok) throw new UsageError(`${path} is not valid JSON: ${describeJsonError(parsed)}`);
+  const json = parsed.value;
   try {
     return toolMapFromJson(json);
   } catch (e) {

@@ -29,6 +29,7 @@ import {
   ToolListChangedNotificationSchema,
   type CallToolResult,
 } from "@modelcontextprotocol/sdk/types.js";
+import { describeJsonError, parseJsonStrict } from "../../kernel/json";
 import { refusalText, KernelBlockedError } from "../errors";
 import type { Gate } from "../gate";
 import type { ToolMap } from "../mapping";
@@ -162,11 +163,9 @@ export async function serveHttp(proxy: GatingProxy, options: HttpHostOptions): P
     if (req.method === "POST") {
       const text = await readBody(req, maxBody);
       if (text === undefined) return fail(res, 413, "request body too large");
-      try {
-        body = JSON.parse(text) as unknown;
-      } catch {
-        return fail(res, 400, "the body is not JSON");
-      }
+      const parsed = parseJsonStrict(text);
+      if (!parsed.ok) return fail(res, 400, `the body is not strict JSON: ${describeJsonError(parsed)}`);
+      body = parsed.value;
     }
     let transport = typeof sid === "string" ? sessions.get(sid) : undefined;
     if (transport === undefined) {
