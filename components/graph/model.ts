@@ -10,6 +10,7 @@
  */
 import type { RegistryDataJson } from "@/lib/contracts/console";
 import type { GrantProposal } from "@/lib/kernel/grant";
+import { resourceOwners } from "@/lib/kernel/ownership";
 import { scopeContains } from "@/lib/kernel/scope";
 import type { Snapshot } from "@/lib/kernel/snapshot";
 
@@ -92,8 +93,8 @@ export function registryToGraph(reg: RegistryDataJson, viewer: string | null, sn
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
   const ownerOf = new Map(reg.machineOwners.map((m) => [m.machine, m.owner]));
-  const resourceOwner = new Map<string, string>();
-  for (const c of reg.claims) if (c.grantor === undefined && c.resource !== undefined && !resourceOwner.has(c.resource)) resourceOwner.set(c.resource, c.holder);
+  // The kernel's rule, the same one the server applies (lib/kernel/ownership.ts).
+  const resourceOwner = resourceOwners(reg);
   const mine = (owner: string | null | undefined) => viewer === null || owner === viewer;
   const halted = (machine: string) => snapshot?.isHalted(machine) ?? false;
 

@@ -16,6 +16,8 @@ export const RegistryResource = z.strictObject({
   scope: z.string(),
   isPublic: z.boolean(),
   ifcLabel: z.string().optional(),
+  /** The human who registered it (lib/kernel/ownership.ts). */
+  owner: z.string().optional(),
 });
 export const RegistryClaim = z.strictObject({
   id: z.string(),

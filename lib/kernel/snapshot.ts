@@ -346,14 +346,16 @@ function validate(input: unknown): Normalised {
   const resources = new Map<string, Resource>();
   readList(top.get("resources"), "registry.resources", issues).forEach((raw, i) => {
     const what = `resources[${i}]`;
-    const f = readRecord(raw, what, ["id", "type", "scope", "isPublic", "ifcLabel"], ["id", "type", "scope", "isPublic"], issues);
+    const f = readRecord(raw, what, ["id", "type", "scope", "isPublic", "ifcLabel", "owner"], ["id", "type", "scope", "isPublic"], issues);
     if (f === null) return refuseIdOf(raw);
     const id = f.get("id");
     const type = f.get("type");
     const scope = f.get("scope");
     const isPublic = f.get("isPublic");
     const label = f.get("ifcLabel");
-    let good = checkId(id, `${what}.id`, issues);
+    // The registering human, by id only: an owner's view of the registry leaves other humans out.
+    const owner = f.get("owner");
+    let good = checkId(id, `${what}.id`, issues) && (owner === undefined || checkId(owner, `${what}.owner`, issues));
     if (typeof id === "string") refused.add(id);
     if (typeof type !== "string" || !(RESOURCE_TYPES as readonly string[]).includes(type)) {
       issues.push(`${what}.type must be one of ${RESOURCE_TYPES.join(", ")}`);
@@ -382,10 +384,14 @@ function validate(input: unknown): Normalised {
       issues.push(`resource id ${quote(sid)} is used twice`);
       return;
     }
-    const r: Resource =
-      label === undefined
-        ? { id: sid, type: type as ResourceType, scope: scope as string, isPublic: isPublic as boolean }
-        : { id: sid, type: type as ResourceType, scope: scope as string, isPublic: isPublic as boolean, ifcLabel: label as string };
+    const r: Resource = {
+      id: sid,
+      type: type as ResourceType,
+      scope: scope as string,
+      isPublic: isPublic as boolean,
+      ...(label === undefined ? {} : { ifcLabel: label as string }),
+      ...(owner === undefined ? {} : { owner: owner as string }),
+    };
     refused.delete(sid);
     resources.set(sid, Object.freeze(r));
   });
@@ -870,7 +876,9 @@ export function registryContentJson(data: RegistryData): string {
   data.resources.forEach((r, i) => {
     out.push(`${i > 0 ? "," : ""}{"id":${str(r.id)}`);
     if (r.ifcLabel !== undefined) out.push(`,"ifcLabel":${str(r.ifcLabel)}`);
-    out.push(`,"isPublic":${r.isPublic},"scope":${str(r.scope)},"type":${str(r.type)}}`);
+    out.push(`,"isPublic":${r.isPublic}`);
+    if (r.owner !== undefined) out.push(`,"owner":${str(r.owner)}`); // absent: the digest of old registries is unchanged
+    out.push(`,"scope":${str(r.scope)},"type":${str(r.type)}}`);
   });
   out.push("]}");
   return out.join("");

@@ -148,6 +148,7 @@ function toJson(data: RegistryData): z.infer<typeof ConsoleRegistry>["registry"]
       scope: r.scope,
       isPublic: r.isPublic,
       ...(r.ifcLabel !== undefined ? { ifcLabel: r.ifcLabel } : {}),
+      ...(r.owner !== undefined ? { owner: r.owner } : {}),
     })),
     claims: data.claims.map((c) => ({
       id: c.id,

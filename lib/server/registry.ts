@@ -54,6 +54,7 @@ export async function loadRegistryData(tx: Tx, version: number): Promise<Registr
     scope: r.scope,
     isPublic: r.isPublic,
     ...(r.ifcLabel ? { ifcLabel: r.ifcLabel } : {}),
+    ...(r.ownerId ? { owner: r.ownerId } : {}),
   }));
   const claims: Claim[] = claimRows.map((c) => ({
     id: c.id,

@@ -1,4 +1,4 @@
-import { listApprovals } from "@/lib/server/approvals";
+import { listApprovals } from "@/lib/server/authority";
 import { requireHuman, route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";

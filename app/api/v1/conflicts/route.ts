@@ -1,4 +1,4 @@
-import { listConflicts } from "@/lib/server/conflicts";
+import { listConflicts } from "@/lib/server/authority";
 import { requireHuman, route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
 import { ApproveRequest } from "@/lib/contracts";
-import { approve } from "@/lib/server/approvals";
+import { approve } from "@/lib/server/authority";
 import { requireHuman, route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";

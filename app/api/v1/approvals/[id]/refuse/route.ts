@@ -1,5 +1,5 @@
 import { RefuseRequest } from "@/lib/contracts";
-import { refuse } from "@/lib/server/approvals";
+import { refuse } from "@/lib/server/authority";
 import { requireHuman, route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";

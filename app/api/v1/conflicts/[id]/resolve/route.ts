@@ -1,5 +1,5 @@
 import { ResolveConflictRequest } from "@/lib/contracts";
-import { resolve } from "@/lib/server/conflicts";
+import { resolve } from "@/lib/server/authority";
 import { requireHuman, route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";

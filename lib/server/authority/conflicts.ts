@@ -1,46 +1,22 @@
 import "server-only";
 import type { z } from "zod";
-import type { ResolveConflictRequest } from "../contracts";
-import { detectConflicts, resolveConflict, suggestResolution, type Resolution, type WriteConflict } from "../kernel/extensions/conflicts";
-import { formatIso } from "../kernel/iso-time";
-import type { Snapshot } from "../kernel/snapshot";
-import { withAuditTransaction } from "./audit-log";
-import { actorName, grantOut } from "./authority-shared";
-import type { HumanPrincipal } from "./auth";
-import { getDb } from "./db/client";
-import { ApiError, notFound } from "./errors";
-import { bumpRegistryVersion, currentSnapshot, type Tx } from "./registry";
+import type { ResolveConflictRequest } from "../../contracts";
+import { resolveConflict, type Resolution, type WriteConflict } from "../../kernel/extensions/conflicts";
+import { formatIso } from "../../kernel/iso-time";
+import type { HumanPrincipal } from "../auth";
+import { getDb } from "../db/client";
+import { ApiError, notFound } from "../errors";
+import type { Tx } from "../registry";
+import { commitAuthority } from "./commit";
+import { grantOut, snapshotIn } from "./shared";
 
 /**
  * The arbitration queue (design §9): conflicting write claims between humans, found by the
- * kernel's detectConflicts after every change of authority, resolved by the operator or one of the
- * two owners involved (keep one, split scopes, lower confidence). The kernel computes the claim
- * changes; every resolution is audited with them.
+ * kernel's detectConflicts in every commit (commit.ts queues them), resolved by the operator or
+ * one of the two owners involved (keep one, split scopes, lower confidence). The kernel computes
+ * the claim changes; the resolution is a change of authority like any other, so a result the
+ * kernel refuses as a registry is refused and changes nothing.
  */
-
-/** Queues the conflicts of `snapshot` not queued yet. Called inside authority transactions. */
-export async function queueNewConflicts(tx: Tx, snapshot: Snapshot, now: number): Promise<void> {
-  const found = detectConflicts(snapshot, now);
-  if (found.length === 0) return;
-  const known = await tx.conflict.findMany({ where: { id: { in: found.map((c) => c.id) } }, select: { id: true } });
-  const have = new Set(known.map((k) => k.id));
-  for (const c of found) {
-    if (have.has(c.id)) continue;
-    await tx.conflict.create({
-      data: {
-        id: c.id,
-        resourceId: "resource" in c.overlap ? c.overlap.resource : c.overlap.scope,
-        claimAId: c.claims[0],
-        claimBId: c.claims[1],
-        ownerAId: c.holders[0],
-        ownerBId: c.holders[1],
-        suggestion: JSON.stringify(suggestResolution(c, snapshot)),
-        status: "OPEN",
-      },
-    });
-  }
-}
-
 type ConflictRow = Awaited<ReturnType<Tx["conflict"]["findUniqueOrThrow"]>>;
 
 async function out(tx: Tx, c: ConflictRow) {
@@ -84,12 +60,13 @@ function toResolution(row: ConflictRow, body: z.infer<typeof ResolveConflictRequ
 }
 
 export async function resolve(principal: HumanPrincipal, id: string, body: z.infer<typeof ResolveConflictRequest>) {
-  const by = actorName(principal);
-  const { result } = await withAuditTransaction(async (tx, audit) => {
+  return commitAuthority(principal, async ({ tx, by, now }) => {
     const row = await tx.conflict.findUnique({ where: { id } });
     if (!row || (principal.kind === "owner" && row.ownerAId !== principal.entityId && row.ownerBId !== principal.entityId)) throw notFound(`conflict ${id}`);
-    if (row.status !== "OPEN") throw new ApiError("CONFLICT", "the conflict is already resolved");
-    const snapshot = await currentSnapshot(tx);
+    // Conditional, like an approval: of two concurrent resolutions exactly one applies.
+    const { count } = await tx.conflict.updateMany({ where: { id, status: "OPEN" }, data: { status: "RESOLVED", resolvedAt: new Date(now), resolvedBy: by } });
+    if (count !== 1) throw new ApiError("CONFLICT", "the conflict is already resolved");
+    const snapshot = await snapshotIn(tx);
     const conflict: WriteConflict = {
       id: row.id,
       claims: [row.claimAId, row.claimBId],
@@ -99,7 +76,7 @@ export async function resolve(principal: HumanPrincipal, id: string, body: z.inf
     };
     const outcome = resolveConflict({ pending: [conflict], resolved: [] }, id, toResolution(row, body), {
       by,
-      now: Date.now(),
+      now,
       snapshot,
       operators: principal.kind === "operator" ? [by] : [],
     });
@@ -109,16 +86,7 @@ export async function resolve(principal: HumanPrincipal, id: string, body: z.inf
       else if (change.change === "set_scope") await tx.claim.update({ where: { id: change.claim }, data: { scope: change.scope, resourceId: null } });
       else await tx.claim.update({ where: { id: change.claim }, data: { confidence: change.confidence } });
     }
-    const version = await bumpRegistryVersion(tx);
-    const updated = await tx.conflict.update({
-      where: { id },
-      data: { status: "RESOLVED", resolution: JSON.stringify(outcome.record), resolvedAt: new Date(), resolvedBy: by },
-    });
-    audit.append(
-      { kind: "authority", op: "arbitrate", by, data: JSON.parse(JSON.stringify({ ...outcome.record, registryVersion: version })) },
-      { kind: "authority", actorId: by, ownerId: row.ownerAId },
-    );
-    return out(tx, updated);
+    const updated = await tx.conflict.update({ where: { id }, data: { resolution: JSON.stringify(outcome.record) } });
+    return { changed: true, result: await out(tx, updated), op: "arbitrate", data: { ...outcome.record }, ownerId: row.ownerAId };
   });
-  return result;
 }
