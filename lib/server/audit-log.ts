@@ -176,6 +176,23 @@ export class KeyRotationError extends Error {
 }
 
 /**
+ * Runs `fn` in one transaction that holds the log's write lock: this process's mutex and, on
+ * PostgreSQL, an advisory lock every replica shares. Every write to the log goes through here.
+ */
+function serialised<T>(timeoutMs: number, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const postgres = databaseConfig().provider === "postgresql";
+  return state.mutex.run(() =>
+    getDb().$transaction(
+      async (tx) => {
+        if (postgres) await tx.$queryRawUnsafe(`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})) AS l`);
+        return fn(tx);
+      },
+      { timeout: timeoutMs, maxWait: 20_000 },
+    ),
+  );
+}
+
+/**
  * The explicit key rotation (`npm run keys:rotate`): in one audited transaction under the append
  * lock, retires the store's current key, makes `next` current and appends a "rotate" entry
  * naming both keys, signed by the new key. With the old key at hand the entry carries its
@@ -185,12 +202,7 @@ export class KeyRotationError extends Error {
  */
 export async function rotateSigningKey(input: { previous: Signer | null; next: Signer; previousKeyLost: boolean }): Promise<{ previousKeyId: string; entry: AuditEntry }> {
   const { previous, next, previousKeyLost } = input;
-  const db = getDb();
-  const postgres = databaseConfig().provider === "postgresql";
-  return state.mutex.run(() =>
-    db.$transaction(
-      async (tx) => {
-        if (postgres) await tx.$queryRawUnsafe(`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})) AS l`);
+  return serialised(20_000, async (tx) => {
         const keys = await readKeyState(tx);
         if (!keys.signed || !keys.current) throw new KeyRotationError("this store never signed: there is no key to rotate (npm start creates the first one)");
         const old = keys.current;
@@ -223,10 +235,7 @@ export async function rotateSigningKey(input: { previous: Signer | null; next: S
         );
         await audit.flush(tx);
         return { previousKeyId: old.keyId, entry };
-      },
-      { timeout: 20_000, maxWait: 20_000 },
-    ),
-  );
+  });
 }
 
 export interface AuditTransactionOptions {
@@ -244,22 +253,14 @@ export async function withAuditTransaction<T>(
   options: AuditTransactionOptions = {},
 ): Promise<{ result: T; entries: readonly AuditEntry[] }> {
   getSigner(); // no key material at all: refuse before taking the lock
-  const db = getDb();
-  const postgres = databaseConfig().provider === "postgresql";
-  return state.mutex.run(() =>
-    db.$transaction(
-      async (tx) => {
-        if (postgres) await tx.$queryRawUnsafe(`SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})) AS l`);
+  return serialised(options.timeoutMs ?? 20_000, async (tx) => {
         const { signer, activate } = await signerForTransaction(tx);
         const audit = new AuditAppender(await lastEntry(tx), signer);
         if (activate) audit.append({ kind: "key", op: "activate", keyId: signer.keyId, publicKey: signer.publicKeyHex }, { kind: "key" });
         const result = await fn(tx, audit);
         await audit.flush(tx);
         return { result, entries: audit.appended };
-      },
-      { timeout: options.timeoutMs ?? 20_000, maxWait: 20_000 },
-    ),
-  ).then((out) => {
+  }).then((out) => {
     afterCommit(out.entries.length);
     return out;
   });

@@ -42,8 +42,11 @@ export interface StartOptions {
   port?: number;
 }
 
-/** Starts the product and waits until /api/health answers. */
-export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+/**
+ * Spawns `scripts/start.ts` (what `npm start` runs) on a free port with a data directory, the
+ * test operator token and no build; PostgreSQL is migrated first, as an operator would.
+ */
+async function spawnStart(options: StartOptions) {
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fk-srv-"));
   const db = options.database;
@@ -71,10 +74,16 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   });
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  return { child, port, dataDir, output: () => out };
+}
+
+/** Starts the product and waits until /api/health answers. */
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const { child, port, dataDir, output } = await spawnStart(options);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
     try {
       const res = await fetch(`${url}/api/health`);
       if (res.status === 200) break;
@@ -83,7 +92,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     }
     if (Date.now() > deadline) {
       process.kill(-child.pid!, "SIGKILL");
-      throw new Error(`server did not become healthy:\n${out}`);
+      throw new Error(`server did not become healthy:\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -97,7 +106,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     }
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   };
-  return { url, api: `${url}/api/v1`, dataDir, process: child, output: () => out, stop: () => kill("SIGTERM"), kill };
+  return { url, api: `${url}/api/v1`, dataDir, process: child, output, stop: () => kill("SIGTERM"), kill };
 }
 
 /** JSON over HTTP with an optional bearer token. */
@@ -130,30 +139,7 @@ export async function call(
  * code and output once it exits; throws if it becomes healthy (or hangs) instead.
  */
 export async function startServerExpectingFailure(options: StartOptions = {}): Promise<{ code: number | null; output: string }> {
-  const port = options.port ?? (await freePort());
-  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "fk-srv-"));
-  const db = options.database;
-  const env = {
-    ...(process.env as Record<string, string>),
-    PORT: String(port),
-    HOSTNAME: "127.0.0.1",
-    FK_DATA_DIR: dataDir,
-    DATABASE_URL: db ? (db.provider === "sqlite" ? `file:${db.url}` : db.url) : "",
-    FK_OPERATOR_TOKEN: OPERATOR_TOKEN,
-    FK_SKIP_BUILD: "1",
-    FK_LOG_LEVEL: process.env.FK_LOG_LEVEL ?? "info",
-    NEXT_TELEMETRY_DISABLED: "1",
-    ...options.env,
-  } as unknown as NodeJS.ProcessEnv;
-  let output = "";
-  const child = spawn(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), "--conditions=react-server", "scripts/start.ts"], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  const { child, output } = await spawnStart(options);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const deadline = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 60_000).unref());
   const outcome = await Promise.race([exited, deadline]);
@@ -163,7 +149,7 @@ export async function startServerExpectingFailure(options: StartOptions = {}): P
     } catch {
       // gone already
     }
-    throw new Error(`the server was expected to refuse to start but is still running:\n${output}`);
+    throw new Error(`the server was expected to refuse to start but is still running:\n${output()}`);
   }
-  return { code: outcome, output };
+  return { code: outcome, output: output() };
 }
