@@ -117,6 +117,7 @@ export const DecisionRecord = z.strictObject({
   requiresHumanArbitration: z.boolean(),
   manipulationScore: z.number(),
   snapshot: SnapshotRef,
+  resolved: z.array(z.strictObject({ ref: z.string(), canonical: z.string(), resource: z.string().optional() })).min(1).optional(),
   decidedAt: z.string(),
   expiresAt: z.string().optional(),
   nonce: Hex,

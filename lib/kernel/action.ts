@@ -4,7 +4,8 @@
  * open — and the input is copied property by property through descriptors before anything is
  * checked, so getters never run and a Proxy cannot change its answer between check and use.
  */
-import { capIssues, idProblem, quote, readArray, readPlainObject, textProblem } from "./internal";
+import { capIssues, idProblem, MAX_ID_LENGTH, quote, readArray, readPlainObject, textProblem } from "./internal";
+import { isObjectReference, MAX_REFERENCE_LENGTH } from "./object-ref";
 import { FLAGS, type Action, type Flag } from "./types";
 
 /** Most items in each of reads, writes, delegates, governsHumans. */
@@ -30,7 +31,9 @@ export type ParseActionResult =
  *
  * Accepts a plain object (JSON object) with only these keys: actionId, actor (required,
  * identifiers of 1-256 characters without control characters), reads, writes, delegates,
- * governsHumans (optional arrays of at most 1,000 distinct identifiers), description, argument
+ * governsHumans (optional arrays of at most 1,000 distinct identifiers; in reads, writes and
+ * delegates an object reference — see object-ref.ts — may have up to MAX_REFERENCE_LENGTH
+ * characters, and verify canonicalizes it), description, argument
  * (optional strings of at most 10,000 characters) and the ten flags of FLAGS (optional
  * booleans). A key whose value is `undefined` counts as absent, as JSON.stringify would drop it.
  *
@@ -122,7 +125,16 @@ function readList(name: string, v: unknown, out: string[], errors: string[]): vo
   const seen = items.length > 8 ? new Set<string>() : undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    const p = idProblem(item);
+    // An object reference (a path or URI) may be longer than an id; verify canonicalizes it and
+    // refuses it as MALFORMED_ACTION with the reason when it is not a valid reference.
+    const p =
+      name !== "governsHumans" && isObjectReference(item) && item.length > MAX_ID_LENGTH
+        ? item.length > MAX_REFERENCE_LENGTH
+          ? `must be at most ${MAX_REFERENCE_LENGTH} characters`
+          : /[\u0000-\u001F\u007F-\u009F]/.test(item)
+            ? "must not contain control characters"
+            : textProblem(item, MAX_REFERENCE_LENGTH)
+        : idProblem(item);
     if (p !== null) {
       errors.push(`${name}[${i}] ${p}`);
       continue;

@@ -16,6 +16,7 @@ export * from "./grant";
 export * from "./ifc";
 export * from "./iso-time";
 export * from "./merkle";
+export * from "./object-ref";
 export * from "./plan";
 export * from "./policy";
 export * from "./scope";

@@ -26,6 +26,7 @@ import {
   type Action,
   type Axiom,
   type Flag,
+  type ResolvedReference,
   type SnapshotRef,
   type VerifyResult,
   type ViolationCode,
@@ -140,6 +141,12 @@ export function verifyBytes(bytes: unknown, signatureHex: unknown, publicKey: un
  * Hex SHA-256 of the canonical JSON of a parsed action: what a permit is bound to.
  * Parsing makes every flag explicit, so the digest does not depend on whether the agent omitted a
  * flag or sent it as false. Throws CanonicalizeError if `action` is not canonical-JSON data.
+ *
+ * Object references are digested as written: the canonical path is a pure function of the
+ * written reference (canonicalizeReference, same bytes in, same path out), so the digest binds
+ * the canonical reference too, while the digest of an id-only action stays what it always was.
+ * The decision record additionally signs the canonical path and the resource of each reference
+ * (`resolved`), so a reader never has to recompute it.
  */
 export function actionDigest(action: Action): string {
   return sha256Hex(canonicalBytes(action));
@@ -195,6 +202,8 @@ export interface DecisionRecord {
   readonly requiresHumanArbitration: boolean;
   readonly manipulationScore: number;
   readonly snapshot: SnapshotRef;
+  /** Object references of the action: as written, canonical path, resolved resource. Absent for id-only actions. */
+  readonly resolved?: readonly ResolvedReference[];
   /** ISO-8601 UTC, as Date#toISOString prints it. */
   readonly decidedAt: string;
   /** Only on a live PERMITTED record: the permit's expiry. */
@@ -287,6 +296,23 @@ function isDecisionViolation(v: unknown): v is DecisionViolation {
   );
 }
 
+const RESOLVED_KEYS: ReadonlySet<string> = new Set(["ref", "canonical", "resource"]);
+
+function isResolvedReference(v: unknown): v is ResolvedReference {
+  return (
+    isPlainObject(v) &&
+    hasOnlyKeys(v, RESOLVED_KEYS) &&
+    isString(v.ref) &&
+    isString(v.canonical) &&
+    optional(v, "resource", isString)
+  );
+}
+
+/** Absent, or a non-empty array of resolved references (an empty list is written as absent). */
+function isResolvedList(v: unknown): boolean {
+  return v === undefined || (Array.isArray(v) && v.length > 0 && v.every(isResolvedReference));
+}
+
 function isDecisionWarning(v: unknown): v is DecisionWarning {
   return (
     isPlainObject(v) &&
@@ -325,6 +351,7 @@ function isOutcome(v: Record<string, unknown>): boolean {
     isUnit(v.confidence) &&
     isBool(v.requiresHumanArbitration) &&
     isUnit(v.manipulationScore) &&
+    isResolvedList(v.resolved) &&
     // A permitted outcome with a violation is a contradiction; refuse it rather than guess.
     !(v.permitted === true && v.violations.length > 0)
   );
@@ -360,6 +387,7 @@ const DECISION_KEYS: ReadonlySet<string> = new Set([
   "requiresHumanArbitration",
   "manipulationScore",
   "snapshot",
+  "resolved",
   "decidedAt",
   "expiresAt",
   "nonce",
@@ -491,6 +519,14 @@ export function buildDecisionRecord(input: BuildDecisionInput): DecisionRecord {
     requiresHumanArbitration: result.requiresHumanArbitration,
     manipulationScore: result.manipulationScore,
     snapshot: { version: result.snapshot.version, digest: result.snapshot.digest },
+    // Copied field by field, and only when non-empty: records of id-only actions keep their bytes.
+    ...(result.resolved !== undefined && result.resolved.length > 0
+      ? {
+          resolved: result.resolved.map((r) =>
+            r.resource === undefined ? { ref: r.ref, canonical: r.canonical } : { ref: r.ref, canonical: r.canonical, resource: r.resource },
+          ),
+        }
+      : {}),
     ...env,
   };
   if (!isDecisionRecord(record)) {

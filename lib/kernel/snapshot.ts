@@ -31,6 +31,7 @@ import {
   type ResourceNode,
   type SnapshotIndex,
 } from "./internal";
+import { isObjectReference } from "./object-ref";
 import { scopeAncestors, validateScope } from "./scope";
 import {
   RESOURCE_TYPES,
@@ -357,6 +358,12 @@ function validate(input: unknown): Normalised {
     const owner = f.get("owner");
     let good = checkId(id, `${what}.id`, issues) && (owner === undefined || checkId(owner, `${what}.owner`, issues));
     if (typeof id === "string") refused.add(id);
+    // An id shaped like an object reference ("/..." or "scheme:...") would make one string name
+    // both a resource and an object; refuse it so that verify never has to guess (issue 10).
+    if (good && isObjectReference(id)) {
+      issues.push(`${what}.id must not start with "/" or look like a URI (scheme:): such strings are object references`);
+      good = false;
+    }
     if (typeof type !== "string" || !(RESOURCE_TYPES as readonly string[]).includes(type)) {
       issues.push(`${what}.type must be one of ${RESOURCE_TYPES.join(", ")}`);
       good = false;

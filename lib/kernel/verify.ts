@@ -3,7 +3,8 @@
  * explains — and deterministic: same snapshot, action, time and options, same result.
  *
  * Order of violations, all of which are reported:
- *   0. MALFORMED_ACTION (unknown fields, wrong types, unknown actor) — nothing else is checked;
+ *   0. MALFORMED_ACTION (unknown fields, wrong types, an object reference that does not
+ *      canonicalize, unknown actor) — nothing else is checked;
  *   1. FORBIDDEN_FLAG, one per true flag in FLAGS order (any actor);
  *   2. HALTED, 3. NO_OWNER (A4), 4. GOVERNS_HUMAN (A6) — machine actors only;
  *   5. per resource, reads then writes then delegates: READ/WRITE/DELEGATE_DENIED (A7),
@@ -29,6 +30,14 @@
  *   around A6 (fail closed). The message is the same either way, so it reveals nothing.
  * - An unknown resource id is denied with exactly the code and message shape of an undelegated
  *   resource, counts as unlabeled for IFC, and matches only root-scope policy rules.
+ * - Object references (issue 10, object-ref.ts): an entry of reads/writes/delegates that starts
+ *   with "/" or a scheme is canonicalized into the path space and resolves to the most specific
+ *   registered resource whose scope contains it; the object then is that resource for every
+ *   check (type, owner, isPublic, ifcLabel, claims by id), and scope claims and policy rules are
+ *   matched against its canonical path, so a claim on any scope containing the object covers it.
+ *   An unresolved (or ambiguously resolved) object is denied like an unknown resource. Messages
+ *   and `violation.resource` cite the reference as written; `result.resolved` maps each one to
+ *   its canonical path and resource.
  * - Public resources may be read without a claim (confidence 1); writing or delegating them
  *   still needs a claim.
  * - Confidence: per checked resource, the confidence of the best valid claim (1 for a public
@@ -40,6 +49,7 @@ import { isDownwardFlow, joinLabels, sourceRank } from "./ifc";
 import {
   hasRight,
   isMachineHalted,
+  quote,
   snapshotIndex,
   type ClaimNode,
   type HolderIndex,
@@ -47,9 +57,21 @@ import {
   type ResourceNode,
   type SnapshotIndex,
 } from "./internal";
+import { canonicalizeReference, isObjectReference } from "./object-ref";
 import { decidingRule } from "./policy";
+import { scopeAncestors } from "./scope";
 import type { Snapshot } from "./snapshot";
-import { FLAGS, type Action, type Axiom, type Flag, type SnapshotRef, type VerifyResult, type Violation, type Warning } from "./types";
+import {
+  FLAGS,
+  type Action,
+  type Axiom,
+  type Flag,
+  type ResolvedReference,
+  type SnapshotRef,
+  type VerifyResult,
+  type Violation,
+  type Warning,
+} from "./types";
 
 /** A valid claim below this confidence is contested (design §4). */
 export const CONTESTED_THRESHOLD = 0.8;
@@ -196,17 +218,66 @@ function scanList(list: readonly ClaimNode[] | undefined, op: Op, now: number, a
   }
 }
 
-/** The claims of one holder that cover a resource with a right, via the resource and its scope ancestors. */
-function coverage(hi: HolderIndex | undefined, rn: ResourceNode | undefined, op: Op, now: number): Coverage {
+/**
+ * What one entry of reads/writes/delegates names: a registered resource (by id) or an object
+ * (by reference) together with the resource it resolved to. Claims by id cover it through `rn`;
+ * scope claims through `ancestors` — the resource's scope ancestors for an id, the canonical
+ * path's for an object (which include the resolved resource's scope and all above it).
+ */
+interface Target {
+  /** As written in the action: cited in messages and in `violation.resource`. */
+  readonly label: string;
+  /** The resource (itself, or the one an object resolved to); undefined = unknown/unresolved. */
+  readonly rn: ResourceNode | undefined;
+  readonly ancestors: readonly string[];
+  /** The scope policy rules are matched against: the resource's scope, or the object's path. */
+  readonly policyScope: string | undefined;
+}
+
+/** The claims of one holder that cover a target with a right, via its resource and its scope ancestors. */
+function coverage(hi: HolderIndex | undefined, t: Target, op: Op, now: number): Coverage {
   const acc: Coverage = { anyLocal: false, best: undefined };
-  if (hi === undefined || rn === undefined) return acc;
-  scanList(hi.byResource.get(rn.resource.id), op, now, acc);
-  for (const a of rn.ancestors) scanList(hi.byScope.get(a), op, now, acc);
+  if (hi === undefined || t.rn === undefined) return acc;
+  scanList(hi.byResource.get(t.rn.resource.id), op, now, acc);
+  for (const a of t.ancestors) scanList(hi.byScope.get(a), op, now, acc);
   return acc;
 }
 
-/** Holders on the valid grant chains of the actor's valid write claims over a resource. */
-function chainHolders(ix: SnapshotIndex, actor: string, rn: ResourceNode, now: number): Set<string> {
+// Resources by exact scope, per snapshot index, built on the first reference verified against it
+// (pure memoisation: the index is immutable). Resolving a path walks its prefixes, so the cost is
+// proportional to its depth, not to the number of resources.
+const SCOPE_INDEX = new WeakMap<SnapshotIndex, Map<string, ResourceNode[]>>();
+
+function resourcesByScope(ix: SnapshotIndex): Map<string, ResourceNode[]> {
+  let m = SCOPE_INDEX.get(ix);
+  if (m === undefined) {
+    m = new Map();
+    for (const rn of ix.resources.values()) {
+      const list = m.get(rn.resource.scope);
+      if (list === undefined) m.set(rn.resource.scope, [rn]);
+      else list.push(rn);
+    }
+    SCOPE_INDEX.set(ix, m);
+  }
+  return m;
+}
+
+/**
+ * The most specific registered resource whose scope contains `canonical` (scopeContains), or
+ * undefined. When two or more resources share that most specific scope the object is ambiguous
+ * (they may differ in owner, label, publicity) and resolves to none: denied, fail closed.
+ */
+function resolveObject(ix: SnapshotIndex, ancestors: readonly string[]): ResourceNode | undefined {
+  const by = resourcesByScope(ix);
+  for (const a of ancestors) {
+    const list = by.get(a);
+    if (list !== undefined) return list.length === 1 ? list[0] : undefined;
+  }
+  return undefined;
+}
+
+/** Holders on the valid grant chains of the actor's valid write claims over a target. */
+function chainHolders(ix: SnapshotIndex, actor: string, rn: ResourceNode, ancestors: readonly string[], now: number): Set<string> {
   const holders = new Set<string>([actor]);
   const hi = ix.holders.get(actor);
   const stack: ClaimNode[] = [];
@@ -217,7 +288,7 @@ function chainHolders(ix: SnapshotIndex, actor: string, rn: ResourceNode, now: n
   };
   if (hi !== undefined) {
     start(hi.byResource.get(rn.resource.id));
-    for (const a of rn.ancestors) start(hi.byScope.get(a));
+    for (const a of ancestors) start(hi.byScope.get(a));
   }
   while (stack.length > 0) {
     const n = stack.pop() as ClaimNode;
@@ -230,15 +301,15 @@ function chainHolders(ix: SnapshotIndex, actor: string, rn: ResourceNode, now: n
 }
 
 /** Other holders of a valid write claim over the resource, not on the actor's own chains. */
-function otherWriters(ix: SnapshotIndex, actor: string, rn: ResourceNode, now: number): string[] {
-  const chain = chainHolders(ix, actor, rn, now);
+function otherWriters(ix: SnapshotIndex, actor: string, rn: ResourceNode, ancestors: readonly string[], now: number): string[] {
+  const chain = chainHolders(ix, actor, rn, ancestors, now);
   const found = new Set<string>();
   const scan = (list: readonly ClaimNode[] | undefined): void => {
     if (list === undefined) return;
     for (const n of list) if (now <= n.horizon && !chain.has(n.claim.holder)) found.add(n.claim.holder);
   };
   scan(ix.writersByResource.get(rn.resource.id));
-  for (const a of rn.ancestors) scan(ix.writersByScope.get(a));
+  for (const a of ancestors) scan(ix.writersByScope.get(a));
   return [...found].sort();
 }
 
@@ -250,6 +321,35 @@ function decide(
   taintIn: string | undefined,
   step: number | undefined,
 ): VerifyResult {
+  // 0. Object references: canonicalize and resolve every entry first; one that does not
+  // canonicalize makes the whole action malformed, with the reason.
+  const resolved: ResolvedReference[] = [];
+  const seenRefs = new Set<string>();
+  const refErrors: string[] = [];
+  const targetsOf = (name: string, list: readonly string[]): Target[] =>
+    list.map((entry, i) => {
+      if (!isObjectReference(entry)) {
+        const rn = ix.resources.get(entry);
+        return { label: entry, rn, ancestors: rn?.ancestors ?? [], policyScope: rn?.resource.scope };
+      }
+      const c = canonicalizeReference(entry);
+      if (!c.ok) {
+        refErrors.push(`${name}[${i}] ${quote(entry)} is not a valid object reference: ${c.reason}`);
+        return { label: entry, rn: undefined, ancestors: [], policyScope: undefined };
+      }
+      const ancestors = scopeAncestors(c.canonical);
+      const rn = resolveObject(ix, ancestors);
+      if (!seenRefs.has(entry)) {
+        seenRefs.add(entry);
+        resolved.push(rn === undefined ? { ref: entry, canonical: c.canonical } : { ref: entry, canonical: c.canonical, resource: rn.resource.id });
+      }
+      return { label: entry, rn, ancestors, policyScope: c.canonical };
+    });
+  const reads = targetsOf("reads", action.reads);
+  const writes = targetsOf("writes", action.writes);
+  const delegates = targetsOf("delegates", action.delegates);
+  if (refErrors.length > 0) return malformedResult(action.actionId, ref, refErrors);
+
   const actor = action.actor;
   const entity = ix.entities.get(actor);
   if (entity === undefined) {
@@ -310,11 +410,12 @@ function decide(
   // 5. Authority, per resource.
   const holder = ix.holders.get(actor);
   const ownerIndex = owner !== undefined ? ix.holders.get(owner) : undefined;
-  const check = (op: Op, ids: readonly string[]): void => {
-    for (const id of ids) {
-      const rn = ix.resources.get(id);
+  const check = (op: Op, targets: readonly Target[]): void => {
+    for (const t of targets) {
+      const id = t.label;
+      const rn = t.rn;
       if (op === "read" && rn !== undefined && rn.resource.isPublic) continue; // confidence 1
-      const cov = coverage(holder, rn, op, now);
+      const cov = coverage(holder, t, op, now);
       const permittedHere = cov.best !== undefined;
       if (!permittedHere && (!isMachine || !cov.anyLocal)) {
         violations.push({
@@ -336,7 +437,7 @@ function decide(
               : `NOT DELEGATED BY OWNER on ${id}: ${actor}'s ${op} claim does not trace back through valid grants to its owner ${owner}`,
           resource: id,
         });
-        if (owner !== undefined && coverage(ownerIndex, rn, op, now).best === undefined) {
+        if (owner !== undefined && coverage(ownerIndex, t, op, now).best === undefined) {
           violations.push({
             code: "OUTSIDE_OWNER_SCOPE",
             axiom: "A5",
@@ -363,7 +464,7 @@ function decide(
             message: `WRITE on ${id} contested (confidence=${c.toFixed(2)}). Human confirmation recommended.`,
             resource: id,
           });
-          for (const other of otherWriters(ix, actor, rn, now)) {
+          for (const other of otherWriters(ix, actor, rn, t.ancestors, now)) {
             requiresHumanArbitration = true;
             warnings.push({
               code: "WRITE_CONFLICT",
@@ -375,16 +476,17 @@ function decide(
       }
     }
   };
-  check("read", action.reads);
-  check("write", action.writes);
-  check("delegate", action.delegates);
+  check("read", reads);
+  check("write", writes);
+  check("delegate", delegates);
 
   // 6a. Information flow: taint = join(carried taint, labels of this action's reads).
   let taint = joinLabels(ix.lattice, taintIn, undefined);
-  for (const id of action.reads) taint = joinLabels(ix.lattice, taint, ix.resources.get(id)?.resource.ifcLabel);
+  for (const t of reads) taint = joinLabels(ix.lattice, taint, t.rn?.resource.ifcLabel);
   if (sourceRank(ix.lattice, taint) > 0) {
-    for (const id of action.writes) {
-      const sink = ix.resources.get(id)?.resource.ifcLabel;
+    for (const t of writes) {
+      const id = t.label;
+      const sink = t.rn?.resource.ifcLabel;
       if (isDownwardFlow(ix.lattice, taint, sink)) {
         const sinkLabel = sink ?? `${ix.lattice[0] ?? ""} (unlabeled)`;
         violations.push({
@@ -400,9 +502,10 @@ function decide(
 
   // 6b. Policy rules: can only add denials.
   if (ix.policies.length > 0) {
-    const pass = (op: Op, ids: readonly string[]): void => {
-      for (const id of ids) {
-        const rule = decidingRule(ix.policies, actor, op, ix.resources.get(id)?.resource.scope);
+    const pass = (op: Op, targets: readonly Target[]): void => {
+      for (const t of targets) {
+        const id = t.label;
+        const rule = decidingRule(ix.policies, actor, op, t.policyScope);
         if (rule === undefined || rule.effect !== "deny") continue;
         violations.push({
           code: "POLICY_DENIED",
@@ -412,9 +515,9 @@ function decide(
         });
       }
     };
-    pass("read", action.reads);
-    pass("write", action.writes);
-    pass("delegate", action.delegates);
+    pass("read", reads);
+    pass("write", writes);
+    pass("delegate", delegates);
   }
 
   return {
@@ -426,5 +529,6 @@ function decide(
     requiresHumanArbitration,
     manipulationScore: action.argument === undefined ? 0 : detectManipulation(action.argument).score,
     snapshot: ref,
+    ...(resolved.length > 0 ? { resolved } : {}),
   };
 }
