@@ -9,14 +9,22 @@
  *   with node:crypto and with @noble/ed25519, next to one bare signature over a message of the
  *   same size measured in the same run, and their ratio.
  *
+ * - the same action mix with object references instead of resource ids (issue 10): each id
+ *   becomes a file under its resource's scope, alternately a plain path and a file: URI, and an
+ *   unknown id becomes a path under no resource; median next to the ids' median, measured in the
+ *   same run on the same snapshot;
+ * - canonicalizeReference alone on 100-character https URLs.
+ *
  * Targets: unsigned verify median < 5 µs at every size; a signed decision within 1.3x of a bare
- * signature. The report says plainly when a target is missed and by how much.
+ * signature; references within 1.5x of ids; canonicalization <= 2 µs for a 100-character URL.
+ * The report says plainly when a target is missed and by how much.
  */
 import crypto from "node:crypto";
 import os from "node:os";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { parseAction } from "../lib/kernel/action";
+import { canonicalizeReference } from "../lib/kernel/object-ref";
 import { actionDigest, buildDecisionRecord, decisionSigningBytes, keyIdOf, signBytes } from "../lib/kernel/signing";
 import { buildSnapshot, type Snapshot } from "../lib/kernel/snapshot";
 import type { Claim, Entity, Halt, MachineOwner, RegistryData, Resource } from "../lib/kernel/types";
@@ -175,6 +183,35 @@ function buildActions(world: World, size: Size, count: number, seed: number): Re
   return actions;
 }
 
+/**
+ * The same actions with every resource id replaced by an object inside that resource's scope:
+ * even positions as a plain path, odd ones as a file: URI (so both parsers are measured); an id
+ * of no resource becomes a path under no registered scope. The decisions are the same as for the
+ * ids (a claim on a resource covers every object inside its scope), which the run checks.
+ */
+function asObjectActions(world: World, actions: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+  const scopes = new Map(world.data.resources.map((r) => [r.id, r.scope]));
+  let n = 0;
+  const ref = (id: string): string => {
+    const scope = scopes.get(id);
+    const path = scope === undefined ? `/nowhere/${id}/data.csv` : `${scope}/2026/q3/report-${id}.csv`;
+    return n++ % 2 === 0 ? path : `file://${path}`;
+  };
+  const swap = (v: unknown) => (Array.isArray(v) ? v.map((x) => ref(x as string)) : v);
+  return actions.map((a) => ({ ...a, reads: swap(a.reads), writes: swap(a.writes) }));
+}
+
+/** 100-character https URLs with mixed-case hosts, default ports and unreserved escapes. */
+function hundredCharUrls(count: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const head = `https://API.Example-${i % 97}.com:443/repos/acme/widgets/contents/src/%7Euser/`;
+    const tail = `file-${i}.ts`;
+    out.push(head + "x".repeat(Math.max(0, 100 - head.length - tail.length)) + tail);
+  }
+  return out;
+}
+
 function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
@@ -226,6 +263,9 @@ interface Row {
   p99: number;
   perSecond: number;
   permittedShare: number;
+  refMedian: number;
+  refP99: number;
+  refSameDecisions: boolean;
 }
 
 function signedDecision(snapshot: Snapshot, raw: unknown, seq: number, sign: (b: Uint8Array) => string): string {
@@ -259,6 +299,9 @@ function main(): void {
     const actions = buildActions(world, size, 5_000, 7);
     const permittedShare = actions.filter((a) => verify(snapshot, a, NOW).permitted).length / actions.length;
     const stats = measure(actions, QUICK ? 50_000 : 300_000, (a) => verify(snapshot, a, NOW));
+    const objects = asObjectActions(world, actions);
+    const refSameDecisions = objects.every((o, i) => verify(snapshot, o, NOW).permitted === verify(snapshot, actions[i], NOW).permitted);
+    const refStats = measure(objects, QUICK ? 50_000 : 300_000, (a) => verify(snapshot, a, NOW));
     rows.push({
       size: size.label,
       entities: world.data.entities.length,
@@ -269,6 +312,9 @@ function main(): void {
       p99: stats.p99,
       perSecond: stats.perSecond,
       permittedShare,
+      refMedian: refStats.median,
+      refP99: refStats.p99,
+      refSameDecisions,
     });
     largest = { snapshot, actions };
   }
@@ -287,6 +333,26 @@ function main(): void {
       ? `target "verify median < 5 µs at every size": MET (worst median ${us(worst)} µs)\n`
       : `target "verify median < 5 µs at every size": MISSED — worst median ${us(worst)} µs, ${(worst / 5000).toFixed(2)}x the target\n`,
   );
+
+  console.log("object references instead of ids (same actions, same snapshot; half plain paths, half file: URIs)");
+  console.log("| resources | ids median | references median | references p99 | ratio (median) | same decisions |");
+  console.log("|---:|---:|---:|---:|---:|---|");
+  for (const r of rows) {
+    console.log(`| ${r.size} | ${us(r.median)} µs | ${us(r.refMedian)} µs | ${us(r.refP99)} µs | ${(r.refMedian / r.median).toFixed(2)}x | ${r.refSameDecisions ? "yes" : "NO"} |`);
+  }
+  const worstRatio = Math.max(...rows.map((r) => r.refMedian / r.median));
+  console.log(
+    worstRatio <= 1.5
+      ? `target "references within 1.5x of ids": MET (worst ${worstRatio.toFixed(2)}x)`
+      : `target "references within 1.5x of ids": MISSED — worst ${worstRatio.toFixed(2)}x`,
+  );
+  const urls = hundredCharUrls(1_000);
+  if (!urls.every((u) => u.length === 100 && canonicalizeReference(u).ok)) throw new Error("bench: a 100-character URL did not canonicalize");
+  const canon = measure(urls, QUICK ? 50_000 : 300_000, (u) => canonicalizeReference(u));
+  console.log(
+    `canonicalizeReference, 100-character https URL: median ${us(canon.median)} µs, p99 ${us(canon.p99)} µs — target "<= 2 µs": ${canon.median <= 2000 ? "MET" : `MISSED (${(canon.median / 2000).toFixed(2)}x)`}\n`,
+  );
+  if (rows.some((r) => !r.refSameDecisions)) throw new Error("bench: object references decided differently from the ids they stand for");
 
   // Signed decisions, against the largest registry (the most expensive verify).
   const { snapshot, actions } = largest!;

@@ -132,6 +132,7 @@ const SLASH = 47;
 const BACKSLASH = 92;
 const COLON = 58;
 const PERCENT = 37;
+const DOT = 46;
 
 function isAlpha(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -220,6 +221,7 @@ function canonicalPath(p: string, decode: boolean): string {
   if (p.length === 0 || p === "/") return p;
   if (p.charCodeAt(0) !== SLASH) refuse("path must start with /");
   const end = p.charCodeAt(p.length - 1) === SLASH ? p.length - 1 : p.length;
+  if (asciiWithoutEscapes(p, end)) return plainAsciiPath(p, end);
   let out = "";
   let start = 1;
   while (start <= end) {
@@ -230,6 +232,36 @@ function canonicalPath(p: string, decode: boolean): string {
     start = stop + 1;
   }
   return out;
+}
+
+/** True iff p[0, end) holds only printable ASCII and no "%" (checkText already refused controls). */
+function asciiWithoutEscapes(p: string, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const c = p.charCodeAt(i);
+    if (c >= 0x80 || c === PERCENT) return false;
+  }
+  return true;
+}
+
+/**
+ * The fast path of canonicalPath for printable ASCII without escapes, the common case: the
+ * canonical form is the text itself without its trailing "/", so nothing is rebuilt; the same
+ * refusals as canonicalSegment (empty and dot-only segments) apply. NFKC cannot change ASCII.
+ */
+function plainAsciiPath(p: string, end: number): string {
+  let start = 1;
+  while (start <= end) {
+    let stop = p.indexOf("/", start);
+    if (stop < 0 || stop > end) stop = end;
+    if (stop === start) refuse('reference contains an empty segment ("//")');
+    if (p.charCodeAt(start) === DOT) {
+      let i = start + 1;
+      while (i < stop && p.charCodeAt(i) === DOT) i++;
+      if (i === stop) refuse(`reference contains a dot segment (${JSON.stringify(p.slice(start, stop))})`);
+    }
+    start = stop + 1;
+  }
+  return end === p.length ? p : p.slice(0, end);
 }
 
 function canonicalSegment(p: string, from: number, to: number, decode: boolean): string {

@@ -59,7 +59,7 @@ import {
 } from "./internal";
 import { canonicalizeReference, isObjectReference } from "./object-ref";
 import { decidingRule } from "./policy";
-import { scopeAncestors } from "./scope";
+import { MAX_SCOPE_LENGTH } from "./scope";
 import type { Snapshot } from "./snapshot";
 import {
   FLAGS,
@@ -243,37 +243,88 @@ function coverage(hi: HolderIndex | undefined, t: Target, op: Op, now: number): 
   return acc;
 }
 
-// Resources by exact scope, per snapshot index, built on the first reference verified against it
-// (pure memoisation: the index is immutable). Resolving a path walks its prefixes, so the cost is
-// proportional to its depth, not to the number of resources.
-const SCOPE_INDEX = new WeakMap<SnapshotIndex, Map<string, ResourceNode[]>>();
+// Per snapshot index, built on the first reference verified against it (pure memoisation: the
+// index is immutable): resources by exact scope, and which lengths any scope of a resource or a
+// claim has. A prefix of an object's path whose length no scope has cannot be a key of any map
+// verify looks scopes up in (resources by scope, holders' and writers' scope claims), so it is
+// neither cut out nor hashed: a reference costs a walk over its characters and a lookup per
+// prefix that could match.
+interface ScopeIndex {
+  readonly byScope: Map<string, ResourceNode[]>;
+  readonly lengths: Uint8Array;
+}
 
-function resourcesByScope(ix: SnapshotIndex): Map<string, ResourceNode[]> {
-  let m = SCOPE_INDEX.get(ix);
-  if (m === undefined) {
-    m = new Map();
+const SCOPE_INDEX = new WeakMap<SnapshotIndex, ScopeIndex>();
+
+function scopeIndex(ix: SnapshotIndex): ScopeIndex {
+  let si = SCOPE_INDEX.get(ix);
+  if (si === undefined) {
+    const byScope = new Map<string, ResourceNode[]>();
+    const lengths = new Uint8Array(MAX_SCOPE_LENGTH + 1);
     for (const rn of ix.resources.values()) {
-      const list = m.get(rn.resource.scope);
-      if (list === undefined) m.set(rn.resource.scope, [rn]);
+      const scope = rn.resource.scope;
+      const list = byScope.get(scope);
+      if (list === undefined) byScope.set(scope, [rn]);
       else list.push(rn);
+      if (scope.length <= MAX_SCOPE_LENGTH) lengths[scope.length] = 1;
     }
-    SCOPE_INDEX.set(ix, m);
+    for (const n of ix.claims.values()) {
+      const scope = n.claim.scope;
+      if (scope !== undefined && scope.length <= MAX_SCOPE_LENGTH) lengths[scope.length] = 1;
+    }
+    si = { byScope, lengths };
+    SCOPE_INDEX.set(ix, si);
   }
-  return m;
+  return si;
 }
 
 /**
- * The most specific registered resource whose scope contains `canonical` (scopeContains), or
- * undefined. When two or more resources share that most specific scope the object is ambiguous
- * (they may differ in owner, label, publicity) and resolves to none: denied, fail closed.
+ * The most specific registered resource whose scope contains `canonical` (scopeContains), with
+ * the object's scope ancestors that any map can hold (canonical path first, "" last); undefined
+ * when no resource contains it, or when two or more resources share that most specific scope:
+ * the object is then ambiguous (they may differ in owner, label, publicity) and resolves to
+ * none, denied, fail closed. The walk stops at the resource: the ancestors above it are the
+ * resource's own, computed when the snapshot was built.
  */
-function resolveObject(ix: SnapshotIndex, ancestors: readonly string[]): ResourceNode | undefined {
-  const by = resourcesByScope(ix);
-  for (const a of ancestors) {
-    const list = by.get(a);
-    if (list !== undefined) return list.length === 1 ? list[0] : undefined;
+function resolveObject(ix: SnapshotIndex, canonical: string): Resolution | undefined {
+  const { byScope, lengths } = scopeIndex(ix);
+  const own: string[] = [];
+  // The prefixes of scopeAncestors(canonical), in its order: the path, each shorter prefix
+  // ending before a "/", then "/" and "" — skipping lengths that no scope has.
+  let end = canonical.length;
+  for (;;) {
+    if (end <= MAX_SCOPE_LENGTH && lengths[end] === 1) {
+      const hit = resolveAt(byScope, end === canonical.length ? canonical : canonical.slice(0, end), own);
+      if (hit !== MISS) return hit;
+    }
+    end = canonical.lastIndexOf("/", end - 1);
+    if (end <= 0) break;
+  }
+  if (canonical !== "/" && lengths[1] === 1) {
+    const hit = resolveAt(byScope, "/", own);
+    if (hit !== MISS) return hit;
+  }
+  if (lengths[0] === 1) {
+    const hit = resolveAt(byScope, "", own);
+    if (hit !== MISS) return hit;
   }
   return undefined;
+}
+
+type Resolution = { readonly rn: ResourceNode; readonly ancestors: readonly string[] };
+const MISS = Symbol("miss");
+
+/** Resources registered at exactly `prefix`: one resolves, two or more are ambiguous (undefined), none is MISS. */
+function resolveAt(by: Map<string, ResourceNode[]>, prefix: string, own: string[]): Resolution | undefined | typeof MISS {
+  const list = by.get(prefix);
+  if (list === undefined) {
+    own.push(prefix);
+    return MISS;
+  }
+  // An ambiguous object is covered by nothing (coverage needs a resource): no ancestors needed.
+  if (list.length !== 1) return undefined;
+  const rn = list[0] as ResourceNode;
+  return { rn, ancestors: own.length === 0 ? rn.ancestors : own.concat(rn.ancestors) };
 }
 
 /** Holders on the valid grant chains of the actor's valid write claims over a target. */
@@ -313,6 +364,57 @@ function otherWriters(ix: SnapshotIndex, actor: string, rn: ResourceNode, ancest
   return [...found].sort();
 }
 
+/** The references of one action: each distinct one as resolved, and why any did not canonicalize. */
+interface References {
+  readonly resolved: ResolvedReference[];
+  readonly errors: string[];
+  /** Written references already in `resolved`, once there are enough for a scan to cost more. */
+  seen?: Set<string>;
+}
+
+function seen(refs: References, entry: string): boolean {
+  const list = refs.resolved;
+  if (refs.seen === undefined) {
+    for (let i = 0; i < list.length; i++) if ((list[i] as ResolvedReference).ref === entry) return true;
+    if (list.length >= 8) refs.seen = new Set(list.map((r) => r.ref)).add(entry);
+    return false;
+  }
+  if (refs.seen.has(entry)) return true;
+  refs.seen.add(entry);
+  return false;
+}
+
+const NO_ANCESTORS: readonly string[] = Object.freeze([]);
+
+/**
+ * The targets of one list of the action. Top-level and loop-based on purpose: this runs on every
+ * decision, and a closure per call costs more than the work for an id.
+ */
+function targetsOf(ix: SnapshotIndex, name: string, list: readonly string[], refs: References): Target[] {
+  const out = new Array<Target>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i] as string;
+    if (!isObjectReference(entry)) {
+      const rn = ix.resources.get(entry);
+      out[i] = { label: entry, rn, ancestors: rn === undefined ? NO_ANCESTORS : rn.ancestors, policyScope: rn?.resource.scope };
+      continue;
+    }
+    const c = canonicalizeReference(entry);
+    if (!c.ok) {
+      refs.errors.push(`${name}[${i}] ${quote(entry)} is not a valid object reference: ${c.reason}`);
+      out[i] = { label: entry, rn: undefined, ancestors: NO_ANCESTORS, policyScope: undefined };
+      continue;
+    }
+    const hit = resolveObject(ix, c.canonical);
+    const rn = hit?.rn;
+    if (!seen(refs, entry)) {
+      refs.resolved.push(rn === undefined ? { ref: entry, canonical: c.canonical } : { ref: entry, canonical: c.canonical, resource: rn.resource.id });
+    }
+    out[i] = { label: entry, rn, ancestors: hit === undefined ? NO_ANCESTORS : hit.ancestors, policyScope: c.canonical };
+  }
+  return out;
+}
+
 function decide(
   ix: SnapshotIndex,
   ref: SnapshotRef,
@@ -323,32 +425,12 @@ function decide(
 ): VerifyResult {
   // 0. Object references: canonicalize and resolve every entry first; one that does not
   // canonicalize makes the whole action malformed, with the reason.
-  const resolved: ResolvedReference[] = [];
-  const seenRefs = new Set<string>();
-  const refErrors: string[] = [];
-  const targetsOf = (name: string, list: readonly string[]): Target[] =>
-    list.map((entry, i) => {
-      if (!isObjectReference(entry)) {
-        const rn = ix.resources.get(entry);
-        return { label: entry, rn, ancestors: rn?.ancestors ?? [], policyScope: rn?.resource.scope };
-      }
-      const c = canonicalizeReference(entry);
-      if (!c.ok) {
-        refErrors.push(`${name}[${i}] ${quote(entry)} is not a valid object reference: ${c.reason}`);
-        return { label: entry, rn: undefined, ancestors: [], policyScope: undefined };
-      }
-      const ancestors = scopeAncestors(c.canonical);
-      const rn = resolveObject(ix, ancestors);
-      if (!seenRefs.has(entry)) {
-        seenRefs.add(entry);
-        resolved.push(rn === undefined ? { ref: entry, canonical: c.canonical } : { ref: entry, canonical: c.canonical, resource: rn.resource.id });
-      }
-      return { label: entry, rn, ancestors, policyScope: c.canonical };
-    });
-  const reads = targetsOf("reads", action.reads);
-  const writes = targetsOf("writes", action.writes);
-  const delegates = targetsOf("delegates", action.delegates);
-  if (refErrors.length > 0) return malformedResult(action.actionId, ref, refErrors);
+  const refs: References = { resolved: [], errors: [] };
+  const reads = targetsOf(ix, "reads", action.reads, refs);
+  const writes = targetsOf(ix, "writes", action.writes, refs);
+  const delegates = targetsOf(ix, "delegates", action.delegates, refs);
+  const resolved = refs.resolved;
+  if (refs.errors.length > 0) return malformedResult(action.actionId, ref, refs.errors);
 
   const actor = action.actor;
   const entity = ix.entities.get(actor);
