@@ -47,12 +47,19 @@
  *    empty names, duplicate list entries. Here they reject the request.
  * 8. Time: the original read the wall clock; here `now` is passed in. expires_at (float seconds)
  *    becomes integer milliseconds rounded DOWN, so a claim never lives longer than stated.
+ * 9. Object references (issue 10): a wire action names resources by (rtype, name), that is by
+ *    id; it never names an object by a path, and the scope a wire action restates is never used
+ *    to resolve it to a registered resource whose scope contains it (the scope there is the
+ *    agent's claim about the resource, and attributes come from the registry only, point 4). A
+ *    name that would make the id look like a URI ("file" + "/data/x" = "file:/data/x") rejects
+ *    the request: the original accepted it.
  * Also: a trailing "/" on a wire scope is removed (the original ignored it when matching, via
  * rstrip("/")) and reported in `notes`; other invalid scopes (.., //, control characters)
  * reject the request.
  */
 import { parseAction } from "./action";
 import { capIssues, idProblem, quote, readArray, readPlainObject } from "./internal";
+import { isObjectReference } from "./object-ref";
 import { verifyPlan, type PlanResult } from "./plan";
 import { validateScope } from "./scope";
 import { SnapshotError, buildSnapshot, type Snapshot } from "./snapshot";
@@ -69,6 +76,7 @@ export const WIRE_DIFFERENCES: readonly string[] = Object.freeze([
   "IFC labels must be in the lattice and unlabeled sinks count as PUBLIC (the original ranked unknown labels as PUBLIC and skipped unlabeled sinks)",
   "confidence outside [0, 1], unknown resource types, empty names and duplicate list entries are rejected",
   "time is passed in; expires_at seconds are rounded down to whole milliseconds",
+  'a resource name that makes its id look like a URI ("file" + "/data/x" = "file:/data/x") is rejected; a wire resource is always an id, never resolved by the scope the action restates',
 ]);
 
 const MAX_WIRE_ITEMS = 1_000_000;
@@ -194,7 +202,14 @@ class Collector {
       this.errors.push(`${what}.rtype must be one of ${RESOURCE_TYPES.join(", ")}`);
       return null;
     }
-    let out: WireResource = { id: `${rtype}:${name as string}`, name: name as string, rtype };
+    const id = `${rtype}:${name as string}`;
+    // "file" + "/data/x" would be "file:/data/x", a file: URI: a string is never both an id and an
+    // object reference (object-ref.ts), and a wire resource is always an id.
+    if (isObjectReference(id)) {
+      this.errors.push(`${what}: the name ${quote(name as string)} with rtype ${quote(rtype)} makes the id ${quote(id)}, which reads as an object reference (a URI); name wire resources without a leading "/" and put the path in scope`);
+      return null;
+    }
+    let out: WireResource = { id, name: name as string, rtype };
     const scope = f.get("scope");
     if (scope !== undefined) {
       if (typeof scope !== "string") {

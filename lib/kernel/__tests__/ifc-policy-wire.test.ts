@@ -125,6 +125,25 @@ describe("wire", () => {
     expect(renderOriginalPlan(bad)).toMatchObject({ all_permitted: false, blocked_at: 0 });
     expect(parseWirePlan({ registry: readme, actions: "nope" }).ok).toBe(false);
   });
+  it("keeps wire resources ids: a name that would make a URI-shaped id rejects the request; the action's scope never resolves", () => {
+    const claim = (name: string, scope: string) => ({ holder: { name: "alice", kind: "HUMAN" }, resource: { name, rtype: "file", scope }, can_read: true });
+    const act = (name: string, scope?: string) => ({
+      action_id: "a",
+      actor: { name: "alice", kind: "HUMAN" },
+      resources_read: [{ name, rtype: "file", ...(scope !== undefined ? { scope } : {}) }],
+    });
+    const uriShaped = verifyWire({ registry: { claims: [claim("/data/x", "/data")], machine_owners: [] }, action: act("/data/x") }, 1000);
+    expect(uriShaped.permitted).toBe(false);
+    expect(uriShaped.violations.map((v) => v.code)).toEqual(expect.arrayContaining(["MALFORMED_ACTION"]));
+    expect(uriShaped.violations[0]!.message).toContain('makes the id "file:/data/x", which reads as an object reference');
+    // A resource the registry does not know is denied, even when the scope it restates lies under a held one.
+    const inside = verifyWire({ registry: { claims: [claim("data", "/data")], machine_owners: [] }, action: act("q3", "/data/q3") }, 1000);
+    expect(inside.permitted).toBe(false);
+    expect(inside.violations.map((v) => v.code)).toEqual(["READ_DENIED"]);
+    expect(inside.resolved).toBeUndefined();
+    const same = verifyWire({ registry: { claims: [claim("data", "/data")], machine_owners: [] }, action: act("data") }, 1000);
+    expect(same.permitted).toBe(true);
+  });
   it("documents every fail-closed difference", () => {
     expect(WIRE_DIFFERENCES.length).toBeGreaterThanOrEqual(6);
   });
