@@ -10,6 +10,7 @@
  * and one refused here could never be used.
  */
 import { idProblem, isMachineHalted, quote, readPlainObject, snapshotIndex, type ClaimNode } from "./internal";
+import { soleResource } from "./resolve";
 import { scopeAncestors, scopeContains, validateScope } from "./scope";
 import type { Snapshot } from "./snapshot";
 
@@ -197,6 +198,9 @@ export function checkGrant(snapshot: Snapshot, proposed: unknown, now: number): 
             for (const a of rn.ancestors) collect(hi.byScope.get(a));
           } else {
             for (const a of scopeAncestors(g.scope as string)) collect(hi.byScope.get(a));
+            // A scope that stands for part of one resource may be granted by a holder of that resource.
+            const sole = soleResource(ix.resources, g.scope as string);
+            if (sole !== undefined) collect(hi.byResource.get(sole.resource.id));
           }
         }
         if (candidates.length === 0) {

@@ -18,6 +18,7 @@
  * can be read from it (the read is always denied), and probing ids teaches nothing.
  */
 import { snapshotIndex } from "./internal";
+import { resolveEntry } from "./resolve";
 import type { Snapshot } from "./snapshot";
 import type { Action } from "./types";
 
@@ -75,10 +76,16 @@ export function isDownwardFlow(lattice: readonly string[], taint: string | undef
   return sourceRank(lattice, taint) > sinkRank(lattice, sink);
 }
 
-/** The IFC label of resource `id` in the snapshot, undefined when unlabeled or unknown. */
+/**
+ * The IFC label of resource `id` in the snapshot, undefined when unlabeled or unknown. An object
+ * reference has the label of the resource it resolves to; one that does not canonicalize has
+ * UNKNOWN_TAINT (above the top: fail closed).
+ */
 export function resourceLabel(snapshot: Snapshot, id: string): string | undefined {
   const ix = snapshotIndex(snapshot);
-  return ix?.resources.get(id)?.resource.ifcLabel;
+  if (ix === undefined) return undefined;
+  const r = resolveEntry(ix, id);
+  return r.ok ? r.rn?.resource.ifcLabel : UNKNOWN_TAINT;
 }
 
 /**
@@ -93,7 +100,9 @@ export function stepTaint(snapshot: Snapshot, taint: string | undefined, action:
     if (ix === undefined || !Array.isArray(action.reads)) return UNKNOWN_TAINT;
     let t = joinLabels(ix.lattice, taint, undefined);
     for (const id of action.reads) {
-      const label = typeof id === "string" ? ix.resources.get(id)?.resource.ifcLabel : UNKNOWN_TAINT;
+      // An object reference carries the label of the resource it resolves to (issue 10).
+      const r = typeof id === "string" ? resolveEntry(ix, id) : undefined;
+      const label = r?.ok === true ? r.rn?.resource.ifcLabel : UNKNOWN_TAINT;
       t = joinLabels(ix.lattice, t, label);
     }
     return t;
@@ -129,7 +138,8 @@ export function downwardFlows(snapshot: Snapshot, taint: string | undefined, act
   const source = stepTaint(snapshot, taint, action);
   const out: DownwardFlow[] = [];
   for (const id of action.writes) {
-    const sink = ix.resources.get(id)?.resource.ifcLabel;
+    const r = resolveEntry(ix, id);
+    const sink = r.ok ? r.rn?.resource.ifcLabel : UNKNOWN_TAINT;
     if (isDownwardFlow(ix.lattice, source, sink)) out.push({ resource: id, source, sink });
   }
   return out;

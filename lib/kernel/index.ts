@@ -1,6 +1,6 @@
 /**
  * The kernel's public API. One `export *` line per file, kept sorted so that concurrent
- * additions merge trivially. internal.ts is deliberately absent: it holds the snapshot indexes,
+ * additions merge trivially. internal.ts and resolve.ts are deliberately absent: they hold and read the snapshot indexes,
  * which must stay unreachable from outside the kernel.
  */
 export * from "./action";

@@ -32,6 +32,7 @@ import {
   type SnapshotIndex,
 } from "./internal";
 import { isObjectReference } from "./object-ref";
+import { soleResource } from "./resolve";
 import { scopeAncestors, validateScope } from "./scope";
 import {
   RESOURCE_TYPES,
@@ -740,6 +741,12 @@ function buildIndex(data: RegistryData, entities: Map<string, Entity>): { ix: Sn
       for (const a of ancestorsOf(c.scope)) {
         const list = gi.byScope.get(a);
         if (list !== undefined) for (const p of list) consider(p);
+      }
+      // A scope that stands for part of one resource is backed by a claim on that resource.
+      const sole = soleResource(resources, c.scope);
+      if (sole !== undefined) {
+        const direct = gi.byResource.get(sole.resource.id);
+        if (direct !== undefined) for (const p of direct) consider(p);
       }
     }
   }

@@ -59,7 +59,7 @@ import {
 } from "./internal";
 import { canonicalizeReference, isObjectReference } from "./object-ref";
 import { decidingRule } from "./policy";
-import { MAX_SCOPE_LENGTH } from "./scope";
+import { resolveObject } from "./resolve";
 import type { Snapshot } from "./snapshot";
 import {
   FLAGS,
@@ -241,90 +241,6 @@ function coverage(hi: HolderIndex | undefined, t: Target, op: Op, now: number): 
   scanList(hi.byResource.get(t.rn.resource.id), op, now, acc);
   for (const a of t.ancestors) scanList(hi.byScope.get(a), op, now, acc);
   return acc;
-}
-
-// Per snapshot index, built on the first reference verified against it (pure memoisation: the
-// index is immutable): resources by exact scope, and which lengths any scope of a resource or a
-// claim has. A prefix of an object's path whose length no scope has cannot be a key of any map
-// verify looks scopes up in (resources by scope, holders' and writers' scope claims), so it is
-// neither cut out nor hashed: a reference costs a walk over its characters and a lookup per
-// prefix that could match.
-interface ScopeIndex {
-  readonly byScope: Map<string, ResourceNode[]>;
-  readonly lengths: Uint8Array;
-}
-
-const SCOPE_INDEX = new WeakMap<SnapshotIndex, ScopeIndex>();
-
-function scopeIndex(ix: SnapshotIndex): ScopeIndex {
-  let si = SCOPE_INDEX.get(ix);
-  if (si === undefined) {
-    const byScope = new Map<string, ResourceNode[]>();
-    const lengths = new Uint8Array(MAX_SCOPE_LENGTH + 1);
-    for (const rn of ix.resources.values()) {
-      const scope = rn.resource.scope;
-      const list = byScope.get(scope);
-      if (list === undefined) byScope.set(scope, [rn]);
-      else list.push(rn);
-      if (scope.length <= MAX_SCOPE_LENGTH) lengths[scope.length] = 1;
-    }
-    for (const n of ix.claims.values()) {
-      const scope = n.claim.scope;
-      if (scope !== undefined && scope.length <= MAX_SCOPE_LENGTH) lengths[scope.length] = 1;
-    }
-    si = { byScope, lengths };
-    SCOPE_INDEX.set(ix, si);
-  }
-  return si;
-}
-
-/**
- * The most specific registered resource whose scope contains `canonical` (scopeContains), with
- * the object's scope ancestors that any map can hold (canonical path first, "" last); undefined
- * when no resource contains it, or when two or more resources share that most specific scope:
- * the object is then ambiguous (they may differ in owner, label, publicity) and resolves to
- * none, denied, fail closed. The walk stops at the resource: the ancestors above it are the
- * resource's own, computed when the snapshot was built.
- */
-function resolveObject(ix: SnapshotIndex, canonical: string): Resolution | undefined {
-  const { byScope, lengths } = scopeIndex(ix);
-  const own: string[] = [];
-  // The prefixes of scopeAncestors(canonical), in its order: the path, each shorter prefix
-  // ending before a "/", then "/" and "" — skipping lengths that no scope has.
-  let end = canonical.length;
-  for (;;) {
-    if (end <= MAX_SCOPE_LENGTH && lengths[end] === 1) {
-      const hit = resolveAt(byScope, end === canonical.length ? canonical : canonical.slice(0, end), own);
-      if (hit !== MISS) return hit;
-    }
-    end = canonical.lastIndexOf("/", end - 1);
-    if (end <= 0) break;
-  }
-  if (canonical !== "/" && lengths[1] === 1) {
-    const hit = resolveAt(byScope, "/", own);
-    if (hit !== MISS) return hit;
-  }
-  if (lengths[0] === 1) {
-    const hit = resolveAt(byScope, "", own);
-    if (hit !== MISS) return hit;
-  }
-  return undefined;
-}
-
-type Resolution = { readonly rn: ResourceNode; readonly ancestors: readonly string[] };
-const MISS = Symbol("miss");
-
-/** Resources registered at exactly `prefix`: one resolves, two or more are ambiguous (undefined), none is MISS. */
-function resolveAt(by: Map<string, ResourceNode[]>, prefix: string, own: string[]): Resolution | undefined | typeof MISS {
-  const list = by.get(prefix);
-  if (list === undefined) {
-    own.push(prefix);
-    return MISS;
-  }
-  // An ambiguous object is covered by nothing (coverage needs a resource): no ancestors needed.
-  if (list.length !== 1) return undefined;
-  const rn = list[0] as ResourceNode;
-  return { rn, ancestors: own.length === 0 ? rn.ancestors : own.concat(rn.ancestors) };
 }
 
 /** Holders on the valid grant chains of the actor's valid write claims over a target. */

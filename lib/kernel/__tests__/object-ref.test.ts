@@ -21,6 +21,9 @@ import { MAX_SCOPE_LENGTH, scopeContains, validateScope } from "../scope";
 import { buildDecisionRecord, isDecisionRecord } from "../signing";
 import { SnapshotError, buildSnapshot } from "../snapshot";
 import type { Action, Claim, RegistryData, Resource, VerifyResult } from "../types";
+import { downwardFlows, resourceLabel, stepTaint, UNKNOWN_TAINT } from "../ifc";
+import { checkGrant } from "../grant";
+import { verifyPlan } from "../plan";
 import { verify } from "../verify";
 import { NOW, materialise, materialiseAction, registrySpecArb, actionSpecArb, type RegistrySpec } from "./arbitraries";
 import { KEY_ID_A, NONCE, makeAction } from "./evidence-fixtures";
@@ -842,5 +845,82 @@ describe("verify on object references", () => {
       resources: [...REGISTRY.resources, { id: "file:report", type: "file", scope: "/extra", isPublic: false }, { id: "dataset:sales", type: "dataset", scope: "/extra2", isPublic: false }],
     };
     expect(() => buildSnapshot(data)).not.toThrow();
+  });
+});
+
+describe("information flow through object references", () => {
+  // alice-data is SECRET; the bot may read objects under it and write the public log.
+  const data: RegistryData = {
+    ...REGISTRY,
+    resources: [
+      ...REGISTRY.resources.map((r) => (r.id === "alice-data" ? { ...r, ifcLabel: "SECRET" } : r)),
+      { id: "public-log", type: "file", scope: "/public/log", isPublic: false, ifcLabel: "PUBLIC" },
+    ],
+    claims: [
+      ...REGISTRY.claims,
+      { id: "a-log", holder: "alice", resource: "public-log", canRead: true, canWrite: true, canDelegate: true, confidence: 1 },
+      { id: "bot-log", holder: "bot", scope: "/public/log", canRead: true, canWrite: true, canDelegate: false, confidence: 1, grantor: "alice" },
+    ],
+  };
+  const snap = buildSnapshot(data);
+
+  it("an object inherits its resource's label: reading a SECRET object then writing a PUBLIC object in one action is a downward flow", () => {
+    const r = verify(snap, act(["/data/alice/2026/q3.csv"], ["/public/log/today.txt"]), T);
+    expect(r.violations.map((v) => v.code)).toEqual(["IFC_DOWNWARD_FLOW"]);
+    expect(downwardFlows(snap, undefined, { reads: ["/data/alice/2026/q3.csv"], writes: ["file:///public/log/today.txt"] })).toEqual([
+      { resource: "file:///public/log/today.txt", source: "SECRET", sink: "PUBLIC" },
+    ]);
+    expect(resourceLabel(snap, "file:///data/alice/x")).toBe("SECRET");
+    expect(resourceLabel(snap, "/data/alice/../bob/x")).toBe(UNKNOWN_TAINT);
+  });
+
+  it("a session's and a plan's taint carries the label of objects read in earlier steps", () => {
+    expect(stepTaint(snap, undefined, { reads: ["/data/alice/2026/q3.csv"] })).toBe("SECRET");
+    expect(stepTaint(snap, undefined, { reads: ["file:///data/alice/2026/q3.csv"] })).toBe("SECRET");
+    expect(stepTaint(snap, undefined, { reads: ["/public/log/a"] })).toBe("PUBLIC");
+    // A reference that does not canonicalize cannot lower the taint: it ranks above the top.
+    expect(stepTaint(snap, undefined, { reads: ["/data/%2e%2e/x"] })).toBe(UNKNOWN_TAINT);
+    const plan = verifyPlan(snap, [act(["/data/alice/2026/q3.csv"]), { ...act([], ["/public/log/today.txt"]), actionId: "obj-2" }], T);
+    expect(plan.steps[0]!.permitted).toBe(true);
+    expect(plan.steps[1]!.violations.map((v) => v.code)).toEqual(["IFC_DOWNWARD_FLOW"]);
+    // The same step with the taint a session would carry.
+    const later = verify(snap, { ...act([], ["/public/log/today.txt"]), actionId: "obj-3" }, T, { taint: stepTaint(snap, undefined, { reads: ["/data/alice/q.csv"] }) });
+    expect(later.violations.map((v) => v.code)).toEqual(["IFC_DOWNWARD_FLOW"]);
+  });
+});
+
+describe("granting one object of a resource (a scope that stands for part of one resource)", () => {
+  const base: RegistryData = {
+    ...REGISTRY,
+    claims: REGISTRY.claims.filter((c) => c.holder !== "bot").map((c) => (c.id === "a-data" ? { ...c, id: "a-data-res", scope: undefined, resource: "alice-data" } : c)),
+  };
+  const grant = (scope: string) => ({ holder: "bot", grantor: "alice", scope, canRead: true, canWrite: false, canDelegate: false });
+  const withClaim = (data: RegistryData, scope: string): RegistryData => ({
+    ...data,
+    claims: [...data.claims, { id: "g", confidence: 1, ...grant(scope) } as Claim],
+  });
+
+  it("an owner who holds the resource (by id) may grant exactly one file of it, and that grant permits only that file", () => {
+    const snap = buildSnapshot(base);
+    expect(checkGrant(snap, grant("/data/alice/2026/q3.csv"), T)).toEqual({ ok: true, violations: [] });
+    expect(checkGrant(snap, grant("/data/alice"), T).ok).toBe(true);
+    const after = buildSnapshot(withClaim(base, "/data/alice/2026/q3.csv"));
+    expect(verify(after, act(["/data/alice/2026/q3.csv"]), T).permitted).toBe(true);
+    expect(verify(after, act(["file:///data/alice/2026/q3.csv"]), T).permitted).toBe(true);
+    expect(verify(after, act(["/data/alice/2026/q4.csv"]), T).violations.map((v) => v.code)).toEqual(["READ_DENIED"]);
+    expect(verify(after, act(["alice-data"]), T).violations.map((v) => v.code)).toEqual(["READ_DENIED"]);
+  });
+
+  it("refuses a scope wider than the resource, a root, and a scope with another resource inside; a later registration inside voids the grant", () => {
+    const snap = buildSnapshot(base);
+    expect(checkGrant(snap, grant("/data"), T).violations.map((v) => v.code)).toEqual(["EXCEEDS_GRANTOR_SCOPE"]);
+    expect(checkGrant(snap, grant("/"), T).ok).toBe(false);
+    const nested: RegistryData = { ...base, resources: [...base.resources, { id: "alice-inner", type: "file", scope: "/data/alice/2026/inner", isPublic: false }] };
+    expect(checkGrant(buildSnapshot(nested), grant("/data/alice/2026"), T).ok).toBe(false);
+    // Written while nothing was inside, then a resource is registered inside: the claim loses its support.
+    const later = buildSnapshot(withClaim(nested, "/data/alice/2026"));
+    const r = verify(later, act(["/data/alice/2026/q3.csv"]), T);
+    expect(r.permitted).toBe(false);
+    expect(r.violations.map((v) => v.code)).toContain("NOT_DELEGATED_BY_OWNER");
   });
 });

@@ -66,7 +66,17 @@ export class Reference {
       const r = this.res(c.resource);
       return r !== undefined && this.coversRes(p, r);
     }
-    return p.scope !== undefined && c.scope !== undefined && refScopeContains(p.scope, c.scope);
+    if (p.scope !== undefined && c.scope !== undefined) return refScopeContains(p.scope, c.scope);
+    // A claim on resource R backs a scope that stands for part of R only: R is the unique most
+    // specific resource containing the scope, nothing is registered strictly inside it, not a root.
+    if (p.resource === undefined || c.scope === undefined || c.scope === "" || c.scope === "/") return false;
+    const scope = c.scope;
+    const containing = this.data.resources.filter((r) => refScopeContains(r.scope, scope));
+    if (containing.length === 0) return false;
+    const longest = Math.max(...containing.map((r) => r.scope.length));
+    const most = containing.filter((r) => r.scope.length === longest);
+    const inside = this.data.resources.some((r) => r.scope !== scope && refScopeContains(scope, r.scope));
+    return most.length === 1 && most[0]!.id === p.resource && !inside;
   }
   shapeOk(c: Claim): boolean {
     const hk = this.kind(c.holder);
