@@ -8,6 +8,7 @@
  * matching rule means no policy denial (the kernel's decision stands).
  */
 import { snapshotIndex, type Op } from "./internal";
+import { canonicalizeReference, isObjectReference } from "./object-ref";
 import { scopeContains } from "./scope";
 import type { Snapshot } from "./snapshot";
 import type { Action, PolicyRule } from "./types";
@@ -75,7 +76,9 @@ export function policyDenials(snapshot: Snapshot, action: Action): PolicyDenial[
   const out: PolicyDenial[] = [];
   const pass = (op: Op, ids: readonly string[]): void => {
     for (const id of ids) {
-      const scope = ix.resources.get(id)?.resource.scope;
+      // An object reference is matched by its canonical path, as verify does (issue 10).
+      const c = isObjectReference(id) ? canonicalizeReference(id) : undefined;
+      const scope = c === undefined ? ix.resources.get(id)?.resource.scope : c.ok ? c.canonical : undefined;
       const rule = decidingRule(ix.policies, action.actor, op, scope);
       if (rule !== undefined && rule.effect === "deny") out.push({ rule, op, resource: id });
     }

@@ -24,6 +24,7 @@ import type { Action, Claim, RegistryData, Resource, VerifyResult } from "../typ
 import { downwardFlows, resourceLabel, stepTaint, UNKNOWN_TAINT } from "../ifc";
 import { checkGrant } from "../grant";
 import { verifyPlan } from "../plan";
+import { policyDenials } from "../policy";
 import { verify } from "../verify";
 import { NOW, materialise, materialiseAction, registrySpecArb, actionSpecArb, type RegistrySpec } from "./arbitraries";
 import { KEY_ID_A, NONCE, makeAction } from "./evidence-fixtures";
@@ -922,5 +923,20 @@ describe("granting one object of a resource (a scope that stands for part of one
     const r = verify(later, act(["/data/alice/2026/q3.csv"]), T);
     expect(r.permitted).toBe(false);
     expect(r.violations.map((v) => v.code)).toContain("NOT_DELEGATED_BY_OWNER");
+  });
+});
+
+describe("policy rules on objects", () => {
+  const data: RegistryData = {
+    ...REGISTRY,
+    policies: [{ id: "no-secrets", priority: 10, effect: "deny", operations: ["read"], actorPattern: "*", scope: "/data/alice/secrets" }],
+  };
+  const snap = buildSnapshot(data);
+  it("a deny rule on a scope inside a resource denies the objects under it, in verify and in policyDenials alike", () => {
+    const inside = verify(snap, act(["/data/alice/secrets/key.pem"]), T);
+    expect(inside.violations.map((v) => v.code)).toEqual(["POLICY_DENIED"]);
+    expect(verify(snap, act(["/data/alice/open/x"]), T).permitted).toBe(true);
+    const denials = policyDenials(snap, makeAction({ actionId: "p", actor: "bot", reads: ["file:///data/alice/secrets/key.pem", "/data/alice/open/x"], writes: [] }));
+    expect(denials.map((d) => [d.rule.id, d.resource])).toEqual([["no-secrets", "file:///data/alice/secrets/key.pem"]]);
   });
 });
