@@ -4,6 +4,7 @@
  * rejected, never ignored.
  */
 import { z } from "zod";
+import { isObjectReference } from "../kernel/object-ref";
 import { FLAGS, RESOURCE_TYPES, VIOLATION_CODES, WARNING_CODES } from "../kernel/types";
 
 // --------------------------------------------------------------------------------------------
@@ -191,7 +192,9 @@ export const Machine = z.strictObject({
 });
 
 export const CreateResourceRequest = z.strictObject({
-  id: Id,
+  id: Id.refine((id): boolean => !isObjectReference(id), 'must not start with "/" or look like a URI (scheme:/ or mailto:): such strings are object references').describe(
+    "A resource id: 1-256 characters without control characters, not shaped like an object reference",
+  ),
   type: ResourceType,
   scope: z.string().max(1024),
   isPublic: z.boolean().default(false),
@@ -277,10 +280,17 @@ export const CreatedToken = Token.extend({ secret: z.string().describe("Shown on
 // Approvals, conflicts, audit
 // --------------------------------------------------------------------------------------------
 
+export const WidenOption = z.strictObject({
+  scope: z.string().describe("An enclosing scope the owner could grant instead of exactly the object"),
+  covers: z.array(z.string()).describe("Registered resources inside that scope: what else widening would cover (at most 50)"),
+});
 export const MissingGrant = z.strictObject({
-  resource: z.string(),
+  resource: z.string().describe("The entry as written in the action: a resource id or an object reference"),
   right: z.enum(["read", "write", "delegate"]),
   code: ViolationCode,
+  canonical: z.string().optional().describe("Object references only: the canonical path approving grants by default"),
+  resolvedTo: z.string().optional().describe("Object references only: the registered resource the object resolved to"),
+  widenOptions: z.array(WidenOption).optional().describe("Object references of a pending approval only: enclosing scopes the owner may grant, most specific first"),
 });
 export const Approval = z.strictObject({
   id: z.string(),
@@ -301,6 +311,11 @@ export const Approval = z.strictObject({
 });
 export const ApproveRequest = z.strictObject({
   ttlSeconds: z.number().int().min(10).max(86_400).default(300).describe("Lifetime of the narrow grant"),
+  widen: z
+    .array(z.strictObject({ ref: z.string().max(2048), scope: z.string().max(1024) }))
+    .max(1000)
+    .optional()
+    .describe("Object references only: grant `scope` (which must contain the reference's canonical path) instead of exactly the object"),
 });
 export const RefuseRequest = z.strictObject({ reason: z.string().min(1).max(1000) });
 

@@ -155,9 +155,13 @@ async function sessionTaint(tx: Tx, taints: Map<string, string>, machineId: stri
   return row?.taint;
 }
 
-/** Missing (resource, right) pairs of a blocked action, each confirmed by the kernel on its own. */
+/**
+ * Missing (resource, right) pairs of a blocked action, each confirmed by the kernel on its own.
+ * For an object reference, also its canonical path and the resource it resolved to (issue 10):
+ * approving grants exactly that path by default.
+ */
 function missingGrants(snapshot: Snapshot, action: Action, now: number) {
-  const out: { resource: string; right: "read" | "write" | "delegate"; code: string }[] = [];
+  const out: { resource: string; right: "read" | "write" | "delegate"; code: string; canonical?: string; resolvedTo?: string }[] = [];
   const ops = [
     ["read", "reads"],
     ["write", "writes"],
@@ -168,7 +172,14 @@ function missingGrants(snapshot: Snapshot, action: Action, now: number) {
       const probe = { actionId: `${action.actionId}#probe`, actor: action.actor, [field]: [resource] };
       const r = verify(snapshot, probe, now);
       const denial = r.violations.find((v) => violationClass(v.code) === "authority");
-      if (denial) out.push({ resource, right, code: denial.code });
+      if (!denial) continue;
+      const ref = r.resolved?.find((x) => x.ref === resource);
+      out.push({
+        resource,
+        right,
+        code: denial.code,
+        ...(ref ? { canonical: ref.canonical, ...(ref.resource !== undefined ? { resolvedTo: ref.resource } : {}) } : {}),
+      });
     }
   }
   return out;

@@ -5,5 +5,5 @@ import { requireHuman, route } from "@/lib/server/http";
 export const dynamic = "force-dynamic";
 
 export const POST = route({ audience: "human", body: ApproveRequest }, async ({ body, params, principal }) =>
-  approve(requireHuman(principal), params.id!, body.ttlSeconds),
+  approve(requireHuman(principal), params.id!, body.ttlSeconds, body.widen),
 );
