@@ -1,11 +1,23 @@
 "use client";
 import { useMemo, useState } from "react";
 import { useApprovals, useApprove, useRefuse, useRegistry, type Approval } from "@/lib/client/hooks";
+import { resolveReference } from "@/lib/client/object-refs";
 import { checkGrant, type GrantRefusal } from "@/lib/kernel/grant";
 import { buildSnapshot, type Snapshot } from "@/lib/kernel/snapshot";
 import { violationClass, type ViolationCode } from "@/lib/kernel/types";
 import { usePrincipal } from "../shell/session";
 import { Empty, ErrorNote, Loading, Time, formatUtc } from "../ui/bits";
+import {
+  approvalTargets,
+  gainText,
+  grantProposals,
+  grantedScope,
+  widenCoverText,
+  widenRequest,
+  type ApprovalTarget,
+  type MissingGrantView,
+  type WidenChoice,
+} from "./approval-grants";
 
 const TTLS = [
   { s: 300, label: "5 minutes" },
@@ -14,15 +26,6 @@ const TTLS = [
   { s: 86_400, label: "1 day" },
 ] as const;
 
-const RIGHT_WORD = { read: "read", write: "write", delegate: "delegate" } as const;
-
-/** "research-bot would get read on alice-data and write on report.txt". */
-function gainText(a: Approval): string {
-  const byResource = new Map<string, string[]>();
-  for (const m of a.missingGrants) byResource.set(m.resource, [...(byResource.get(m.resource) ?? []), RIGHT_WORD[m.right]]);
-  return [...byResource].map(([r, rights]) => `${[...new Set(rights)].join(" + ")} on ${r}`).join(", and ");
-}
-
 /** The parsed action without its false flags and empty lists: what the agent actually asked. */
 function compactAction(action: unknown): unknown {
   if (typeof action !== "object" || action === null) return action;
@@ -30,23 +33,14 @@ function compactAction(action: unknown): unknown {
 }
 
 /**
- * The narrow grants approving would create, checked in the browser by the kernel's checkGrant
- * exactly as the server will (grantor: the machine's owner). Refusals mean approving would fail.
+ * The grants approving would create, checked in the browser by the kernel's checkGrant exactly as
+ * the server will (grantor: the machine's owner). Refusals mean approving would fail.
  */
-function precheck(snapshot: Snapshot | null, a: Approval, ttlSeconds: number): GrantRefusal[] {
+function precheck(snapshot: Snapshot | null, a: Approval, targets: readonly ApprovalTarget[], choice: WidenChoice, ttlSeconds: number): GrantRefusal[] {
   if (!snapshot) return [];
-  const byResource = new Map<string, Set<string>>();
-  for (const m of a.missingGrants) byResource.set(m.resource, (byResource.get(m.resource) ?? new Set()).add(m.right));
   const now = Date.now();
   const out: GrantRefusal[] = [];
-  for (const [resource, rights] of byResource) {
-    const r = checkGrant(
-      snapshot,
-      { holder: a.machineId, grantor: a.ownerId, resource, canRead: rights.has("read"), canWrite: rights.has("write"), canDelegate: rights.has("delegate"), expiresAt: now + ttlSeconds * 1000 },
-      now,
-    );
-    out.push(...r.violations);
-  }
+  for (const p of grantProposals(targets, choice, { holder: a.machineId, grantor: a.ownerId }, now + ttlSeconds * 1000)) out.push(...checkGrant(snapshot, p, now).violations);
   return out;
 }
 
@@ -169,8 +163,12 @@ function PendingCard({ approval: a, snapshot }: { approval: Approval; snapshot: 
   const [ttl, setTtl] = useState(300);
   const [refusing, setRefusing] = useState(false);
   const [reason, setReason] = useState("");
+  const [choice, setChoice] = useState<WidenChoice>({});
+  // The object fields of a missing grant are optional in the contract: ids have none.
+  const targets = useMemo(() => withResolution(approvalTargets(a.missingGrants as readonly MissingGrantView[]), snapshot, a.machineId), [a.missingGrants, snapshot, a.machineId]);
+  const objects = targets.filter((t) => t.canonical !== null || t.invalid !== null);
   const expiresAt = Date.now() + ttl * 1000;
-  const refusals = precheck(snapshot, a, ttl);
+  const refusals = precheck(snapshot, a, targets, choice, ttl);
   return (
     <article className="card" data-testid={`approval-${a.actionId}`} aria-label={`Approval for ${a.actionId}`}>
       <div className="row" style={{ marginBottom: 10 }}>
@@ -212,8 +210,16 @@ function PendingCard({ approval: a, snapshot }: { approval: Approval; snapshot: 
           </table>
         </div>
       </div>
+      {objects.length > 0 ? (
+        <section aria-label="Objects" style={{ marginTop: 12 }}>
+          <h3>Objects the action names</h3>
+          {objects.map((t) => (
+            <ObjectTarget key={t.ref} target={t} scope={grantedScope(t, choice)} onChoose={(scope) => setChoice((c) => withChoice(c, t.ref, scope))} />
+          ))}
+        </section>
+      ) : null}
       <div className="callout callout-info" style={{ marginTop: 12 }} data-testid="approval-gain">
-        <strong>Approving gives</strong> <span className="mono">{a.machineId}</span> {gainText(a)}, granted by <span className="mono">{a.ownerId}</span>, until{" "}
+        <strong>Approving gives</strong> <span className="mono">{a.machineId}</span> {gainText(targets, choice)}, granted by <span className="mono">{a.ownerId}</span>, until{" "}
         {formatUtc(expiresAt)} — nothing else. The agent must retry; the verifier decides again.
       </div>
       {refusals.length > 0 ? (
@@ -262,7 +268,12 @@ function PendingCard({ approval: a, snapshot }: { approval: Approval; snapshot: 
               ))}
             </select>
           </label>
-          <button type="button" className="btn-ok" disabled={approve.isPending || refusals.length > 0} onClick={() => approve.mutate({ id: a.id, ttlSeconds: ttl })}>
+          <button
+            type="button"
+            className="btn-ok"
+            disabled={approve.isPending || refusals.length > 0}
+            onClick={() => approve.mutate({ id: a.id, ttlSeconds: ttl, widen: widenRequest(targets, choice) })}
+          >
             {approve.isPending ? "Approving…" : "Approve"}
           </button>
           <button type="button" onClick={() => setRefusing(true)}>
@@ -271,6 +282,76 @@ function PendingCard({ approval: a, snapshot }: { approval: Approval; snapshot: 
         </div>
       )}
     </article>
+  );
+}
+
+/**
+ * The server says where each object resolved (resolvedTo); when it did not (an approval queued
+ * before it did), the kernel's verify answers it here on the registry in view.
+ */
+function withResolution(targets: ApprovalTarget[], snapshot: Snapshot | null, machineId: string): ApprovalTarget[] {
+  if (!snapshot) return targets;
+  const now = Date.now();
+  return targets.map((t) => {
+    if (t.canonical === null || t.resolvedTo !== null) return t;
+    const view = resolveReference(snapshot, t.ref, machineId, now);
+    return view.ok && view.resource !== null ? { ...t, resolvedTo: view.resource } : t;
+  });
+}
+
+/** A copy of `choice` with `ref` granted on `scope`, or exactly (scope null). */
+function withChoice(choice: WidenChoice, ref: string, scope: string | null): WidenChoice {
+  const next: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, choice);
+  if (scope === null) delete next[ref];
+  else next[ref] = scope;
+  return next;
+}
+
+/**
+ * One object reference of a blocked action: as written, canonical, resolved; and, when the server
+ * offered enclosing scopes, the choice between exactly this object and one of them, with what
+ * else that scope would cover shown before anything is granted.
+ */
+function ObjectTarget({ target: t, scope, onChoose }: { target: ApprovalTarget; scope: string | null; onChoose: (scope: string | null) => void }) {
+  const chosen = t.widenOptions.find((o) => o.scope === scope && scope !== t.canonical);
+  const group = `Grant for ${t.ref}`;
+  return (
+    <div className="card" style={{ padding: 10, marginBottom: 8 }} data-testid="approval-object">
+      <dl className="kv" style={{ marginBottom: 6 }}>
+        <dt>as written</dt>
+        <dd className="mono" data-testid="object-ref">
+          {t.ref}
+        </dd>
+        <dt>canonical path</dt>
+        <dd className="mono" data-testid="object-canonical">
+          {t.canonical ?? `— does not canonicalize: ${t.invalid ?? "unknown reason"}`}
+        </dd>
+        <dt>resolved to</dt>
+        <dd className="mono" data-testid="object-resource">
+          {t.resolvedTo ?? "no registered resource"}
+        </dd>
+      </dl>
+      {t.canonical !== null && t.widenOptions.length > 0 ? (
+        <fieldset role="radiogroup" aria-label={group}>
+          <legend className="small">Grant {[...t.rights].join(" + ")} on</legend>
+          <label className="check">
+            <input type="radio" name={group} checked={scope === t.canonical} onChange={() => onChoose(null)} aria-label={`exactly this object (${t.canonical})`} />
+            exactly this object <span className="mono">{t.canonical}</span>
+          </label>
+          {t.widenOptions.map((o) => (
+            <label key={o.scope} className="check">
+              <input type="radio" name={group} checked={scope === o.scope} onChange={() => onChoose(o.scope)} aria-label={`every object under ${o.scope}`} />
+              every object under <span className="mono">{o.scope}</span>
+            </label>
+          ))}
+        </fieldset>
+      ) : null}
+      {chosen ? (
+        <div className="callout callout-warn small" data-testid="widen-preview">
+          Widening to <span className="mono">{chosen.scope}</span> {widenCoverText(chosen)}.
+        </div>
+      ) : null}
+    </div>
   );
 }
 

@@ -9,7 +9,8 @@ import { VIOLATION_CODES } from "@/lib/kernel/types";
 import { usePrincipal } from "../shell/session";
 import { Empty, ErrorNote, Loading, Outcome, formatUtc } from "../ui/bits";
 import { Dialog } from "../ui/dialog";
-import { entrySummary } from "./entry-summary";
+import { ResolvedTable } from "../ui/resolved-table";
+import { decisionResolved, entrySummary } from "./entry-summary";
 import { ExportVerifier } from "./export-verifier";
 
 interface FilterForm {
@@ -304,6 +305,7 @@ function EntryDetail({ entry, pin }: { entry: AuditEntryJson; pin: PinnedKey | n
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const s = entrySummary(entry.payload);
+  const resolved = useMemo(() => decisionResolved(entry.payload), [entry.payload]);
   async function run() {
     if (!pin) return;
     setBusy(true);
@@ -334,6 +336,13 @@ function EntryDetail({ entry, pin }: { entry: AuditEntryJson; pin: PinnedKey | n
         <dt>signature</dt>
         <dd>{entry.signature}</dd>
       </dl>
+      {resolved.length > 0 ? (
+        <>
+          <h3>Object references</h3>
+          <p className="small muted">How the decision resolved each path or URI the action named (part of the signed record).</p>
+          <ResolvedTable resolved={resolved} testId="entry-resolved" />
+        </>
+      ) : null}
       <h3>Signed payload</h3>
       <pre className="json" data-testid="entry-payload">
         {JSON.stringify(entry.payload, null, 2)}

@@ -2,6 +2,9 @@
  * Reading audit payloads for display. Payloads are signed data from the server; nothing here
  * trusts them for anything but showing them (verification is in lib/client/audit-verify.ts).
  */
+import { readResolved } from "@/lib/client/object-refs";
+import type { ResolvedReference } from "@/lib/kernel/types";
+
 export interface DecisionSummary {
   actionId: string;
   actor: string;
@@ -30,6 +33,13 @@ export function decisionSummary(payload: unknown): DecisionSummary | null {
   };
 }
 
+/** A decision entry's `resolved` (as written → canonical → resource); [] for anything else. */
+export function decisionResolved(payload: unknown): ResolvedReference[] {
+  const p = obj(payload);
+  if (!p || p.kind !== "decision") return [];
+  return readResolved(p.record);
+}
+
 export interface EntrySummary {
   kind: string;
   title: string;
@@ -44,7 +54,9 @@ export function entrySummary(payload: unknown): EntrySummary {
   const kind = typeof p.kind === "string" ? p.kind : "unknown";
   const d = decisionSummary(payload);
   if (d) {
-    return { kind, title: `${d.actor} · ${d.actionId}`, detail: d.codes.join(", "), permitted: d.permitted, codes: d.codes, by: null };
+    const objects = decisionResolved(payload).map((r) => `${r.ref} → ${r.resource ?? "no resource"}`);
+    const detail = [d.codes.join(", "), objects.slice(0, 3).join(", ") + (objects.length > 3 ? ", …" : "")].filter(Boolean).join(" · ");
+    return { kind, title: `${d.actor} · ${d.actionId}`, detail, permitted: d.permitted, codes: d.codes, by: null };
   }
   if (kind === "authority") {
     const data = obj(p.data) ?? {};

@@ -17,6 +17,7 @@ import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { RegistryDataJson } from "@/lib/contracts/console";
 import { useRegistry, useRevokeGrant } from "@/lib/client/hooks";
+import { isObjectReference } from "@/lib/kernel/object-ref";
 import { buildSnapshot, type Snapshot } from "@/lib/kernel/snapshot";
 import { errorMessage } from "@/lib/client/api";
 import { usePrincipal } from "../shell/session";
@@ -40,18 +41,18 @@ import {
   type GrantTarget,
 } from "./model";
 import { NODE_TYPES, nodeTypeOf, type FlowNode } from "./nodes";
-import { reachOf, reachersOf, type Highlight } from "./reach";
+import { reachOf, reachOfObject, reachersOf, reachersOfObject, type Highlight, type ReachRefusal } from "./reach";
 import { syntheticRegistry } from "./synthetic";
 
 type FlowEdge = Edge<GraphEdgeData>;
 type Selection = { kind: "node"; id: string } | { kind: "edge"; id: string } | null;
 
-const EDGE_COLORS = { owns: "#9aa3b2", root: "#6d3fc0", grant: "#1d7a45" } as const;
+const EDGE_COLORS = { owns: "#9aa3b2", root: "#6d3fc0", grant: "#1d7a45", contains: "#b8922e" } as const;
 
 function edgeStyle(d: GraphEdgeData, dim: boolean, lit: boolean): Partial<FlowEdge> {
   const color = !d.valid ? "#b42318" : EDGE_COLORS[d.kind];
   return {
-    style: { stroke: color, strokeWidth: lit ? 3 : d.kind === "owns" ? 1.2 : 1.8, strokeDasharray: d.kind === "owns" || !d.valid ? "5 4" : undefined },
+    style: { stroke: color, strokeWidth: lit ? 3 : d.kind === "owns" ? 1.2 : 1.8, strokeDasharray: d.kind === "owns" || !d.valid ? "5 4" : d.kind === "contains" ? "2 3" : undefined },
     markerEnd: { type: MarkerType.ArrowClosed, color, width: 16, height: 16 },
     labelStyle: { fill: color, fontWeight: 600 },
     labelBgStyle: { fill: "#ffffff", fillOpacity: 0.9 },
@@ -105,6 +106,9 @@ function Editor({ synthetic }: { synthetic: number | null }) {
     | null
   >(null);
   const [toast, setToast] = useState<string | null>(null);
+  const [reachRef, setReachRef] = useState("");
+  const [reachersTarget, setReachersTarget] = useState("");
+  const [reachError, setReachError] = useState<string | null>(null);
   const clearToast = useCallback(() => setToast(null), []);
   const revoke = useRevokeGrant();
 
@@ -187,11 +191,24 @@ function Editor({ synthetic }: { synthetic: number | null }) {
   const selectedNode = selection?.kind === "node" ? filtered.nodes.find((n) => n.id === selection.id) : undefined;
   const selectedEdge = selection?.kind === "edge" ? edges.find((e) => e.id === selection.id) : undefined;
 
-  function showReach(entity: string) {
-    if (snapshot && registry) setHighlight(reachOf(snapshot, registry, graph, entity, Date.now()));
+  function applyReach(h: Highlight | ReachRefusal) {
+    if ("error" in h) {
+      setReachError(h.error);
+      setHighlight(null);
+    } else {
+      setReachError(null);
+      setHighlight(h);
+    }
   }
-  function showReachers(resource: string) {
-    if (snapshot && registry) setHighlight(reachersOf(snapshot, registry, graph, resource, Date.now()));
+  /** With an object reference: can `entity` reach that object; without: every resource it reaches. */
+  function showReach(entity: string, ref = "") {
+    if (!snapshot || !registry) return;
+    applyReach(ref ? reachOfObject(snapshot, graph, entity, ref, Date.now()) : reachOf(snapshot, registry, graph, entity, Date.now()));
+  }
+  /** A registered resource id, or an object reference (a path or URI). */
+  function showReachers(target: string) {
+    if (!snapshot || !registry) return;
+    applyReach(isObjectReference(target) ? reachersOfObject(snapshot, registry, graph, target, Date.now()) : reachersOf(snapshot, registry, graph, target, Date.now()));
   }
 
   if (!syntheticData && registryQuery.isPending) return <Loading what="the ownership graph" />;
@@ -224,6 +241,35 @@ function Editor({ synthetic }: { synthetic: number | null }) {
               </p>
             </div>
           )}
+        </div>
+        <div className="card">
+          <h3>Who can reach this?</h3>
+          <form
+            className="stack"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (reachersTarget.trim()) showReachers(reachersTarget.trim());
+            }}
+          >
+            <label className="field" style={{ marginBottom: 0 }}>
+              <span className="small">A resource id, or an object: a path or URI</span>
+              <input
+                value={reachersTarget}
+                onChange={(e) => setReachersTarget(e.target.value)}
+                placeholder="/data/alice/2026/q3.csv"
+                aria-label="Resource or object to check"
+                spellCheck={false}
+              />
+            </label>
+            <button type="submit" disabled={!reachersTarget.trim() || !snapshot}>
+              Who can reach this?
+            </button>
+          </form>
+          {reachError ? (
+            <div className="callout callout-bad small" role="alert" data-testid="reach-error" style={{ marginTop: 8 }}>
+              Not a valid object reference: {reachError}
+            </div>
+          ) : null}
         </div>
         <div className="card">
           <h3>Filter</h3>
@@ -265,6 +311,10 @@ function Editor({ synthetic }: { synthetic: number | null }) {
           <div>
             <span className="sw" style={{ borderColor: EDGE_COLORS.grant }} />
             grant: rights R/W/D · confidence · expiry
+          </div>
+          <div>
+            <span className="sw" style={{ borderColor: EDGE_COLORS.contains, borderTopStyle: "dotted" }} />
+            contains: a claimed scope inside a resource (also a badge on the resource)
           </div>
           <div>
             <span className="sw" style={{ borderColor: "#b42318", borderTopStyle: "dashed" }} />
@@ -327,6 +377,7 @@ function Editor({ synthetic }: { synthetic: number | null }) {
 
       <aside className="graph-side" aria-label="Details">
         {highlight ? <HighlightPanel highlight={highlight} onClear={() => setHighlight(null)} /> : null}
+
         {selectedNode ? (
           <div className="card" data-testid="node-details">
             <h3>
@@ -349,9 +400,25 @@ function Editor({ synthetic }: { synthetic: number | null }) {
             <div className="stack">
               {selectedNode.data.kind === "human" || selectedNode.data.kind === "machine" ? (
                 <>
-                  <button type="button" onClick={() => showReach(selectedNode.data.ref)}>
-                    What can {selectedNode.data.kind === "machine" ? "this machine" : "they"} reach?
-                  </button>
+                  <form
+                    className="stack"
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      showReach(selectedNode.data.ref, reachRef.trim());
+                    }}
+                  >
+                    <label className="field" style={{ marginBottom: 0 }}>
+                      <span className="small">One object (optional): a path or URI</span>
+                      <input
+                        value={reachRef}
+                        onChange={(e) => setReachRef(e.target.value)}
+                        placeholder="/data/alice/2026/q3.csv"
+                        aria-label="Object to check reach for"
+                        spellCheck={false}
+                      />
+                    </label>
+                    <button type="submit">What can {selectedNode.data.kind === "machine" ? "this machine" : "they"} reach?</button>
+                  </form>
                   {readOnly ? null : (
                     <button type="button" onClick={() => setDialog({ kind: "grant", initial: { holder: selectedNode.data.ref } })}>
                       Grant to {selectedNode.data.ref}…
@@ -388,7 +455,7 @@ function Editor({ synthetic }: { synthetic: number | null }) {
         ) : null}
         {selectedEdge?.data ? (
           <div className="card" data-testid="edge-details">
-            <h3>{selectedEdge.data.kind === "grant" ? "Grant" : selectedEdge.data.kind === "root" ? "Root claim (ownership)" : "Machine ownership"}</h3>
+            <h3>{EDGE_TITLES[selectedEdge.data.kind]}</h3>
             <dl className="kv" style={{ marginBottom: 10 }}>
               {selectedEdge.data.claimId ? (
                 <>
@@ -396,17 +463,26 @@ function Editor({ synthetic }: { synthetic: number | null }) {
                   <dd>{selectedEdge.data.claimId}</dd>
                 </>
               ) : null}
-              <dt>holder</dt>
-              <dd>{selectedEdge.data.holder}</dd>
+              {selectedEdge.data.kind === "contains" ? (
+                <>
+                  <dt>resource</dt>
+                  <dd>{describeTarget(selectedEdge.source)}</dd>
+                </>
+              ) : (
+                <>
+                  <dt>holder</dt>
+                  <dd>{selectedEdge.data.holder}</dd>
+                </>
+              )}
               {selectedEdge.data.kind === "grant" ? (
                 <>
                   <dt>grantor</dt>
                   <dd>{selectedEdge.data.grantor}</dd>
                 </>
               ) : null}
-              <dt>on</dt>
-              <dd>{describeTarget(selectedEdge.data.kind === "root" ? selectedEdge.target : selectedEdge.source)}</dd>
-              {selectedEdge.data.kind !== "owns" ? (
+              <dt>{selectedEdge.data.kind === "contains" ? "contains" : "on"}</dt>
+              <dd>{describeTarget(selectedEdge.data.kind === "root" || selectedEdge.data.kind === "contains" ? selectedEdge.target : selectedEdge.source)}</dd>
+              {selectedEdge.data.kind === "root" || selectedEdge.data.kind === "grant" ? (
                 <>
                   <dt>rights</dt>
                   <dd>{selectedEdge.data.rights}</dd>
@@ -427,7 +503,9 @@ function Editor({ synthetic }: { synthetic: number | null }) {
               <p className="small muted">
                 {selectedEdge.data.kind === "grant"
                   ? "You did not make this grant and it is not held by your machine, so you cannot revoke it."
-                  : "Ownership is part of the registration; it is not revoked from the graph."}
+                  : selectedEdge.data.kind === "contains"
+                    ? "Objects at this scope resolve to this resource (the most specific one containing it); the claims on the scope cover them."
+                    : "Ownership is part of the registration; it is not revoked from the graph."}
               </p>
             )}
           </div>
@@ -476,6 +554,13 @@ function Editor({ synthetic }: { synthetic: number | null }) {
   );
 }
 
+const EDGE_TITLES: Record<GraphEdgeData["kind"], string> = {
+  grant: "Grant",
+  root: "Root claim (ownership)",
+  owns: "Machine ownership",
+  contains: "Scope inside a resource",
+};
+
 function describeTarget(nodeId: string): string {
   const t = grantSourceOf(nodeId);
   if (!t) return nodeId;
@@ -489,12 +574,28 @@ function miniColor(kind: string): string {
 function HighlightPanel({ highlight, onClear }: { highlight: Highlight; onClear: () => void }) {
   return (
     <div className="card" data-testid="highlight-panel">
-      <h3>{highlight.mode === "reach" ? `What ${highlight.subject} can reach` : `Who can reach ${highlight.subject}`}</h3>
+      <h3>
+        {highlight.mode === "reach"
+          ? highlight.object
+            ? `What ${highlight.subject} can do on ${highlight.object.ref}`
+            : `What ${highlight.subject} can reach`
+          : `Who can reach ${highlight.subject}`}
+      </h3>
+      {highlight.object ? (
+        <dl className="kv small" style={{ marginBottom: 8 }} data-testid="highlight-object">
+          <dt>as written</dt>
+          <dd>{highlight.object.ref}</dd>
+          <dt>canonical path</dt>
+          <dd data-testid="highlight-canonical">{highlight.object.canonical}</dd>
+          <dt>resolved to</dt>
+          <dd data-testid="highlight-resource">{highlight.object.resource ?? "no registered resource"}</dd>
+        </dl>
+      ) : null}
       <p className="small muted">
-        Computed by the kernel&apos;s verify in your browser (a read and a write probe per pair).
+        Computed by the kernel&apos;s verify in your browser (a read and a write probe per pair{highlight.object ? ", naming the object itself" : ""}).
         {highlight.halted ? " This machine is halted: it reaches nothing until resumed; listed is what its grants give it then." : ""}
       </p>
-      {highlight.rows.length === 0 ? <p className="muted">Nothing.</p> : null}
+      {highlight.rows.length === 0 ? <p className="muted">{highlight.object ? "Neither read nor write." : "Nothing."}</p> : null}
       <ul style={{ margin: "0 0 10px", paddingLeft: 18 }} data-testid="highlight-rows">
         {highlight.rows.slice(0, 200).map((r) => (
           <li key={r.id}>

@@ -4,18 +4,25 @@
  * else. Pure functions; no React.
  *
  * Nodes: humans, machines, resources, and the scopes that scope claims name.
- * Edges: "owns" (human -> machine), "root" (an owner's root claim: human -> resource/scope) and
+ * Edges: "owns" (human -> machine), "root" (an owner's root claim: human -> resource/scope),
  * "grant" (a delegated claim: resource/scope -> holder, labelled with rights, confidence, expiry
- * and grantor). Drawing from a resource (or scope) to a human or machine proposes a grant.
+ * and grantor) and "contains" (resource -> a claimed scope inside it). Drawing from a resource
+ * (or scope) to a human or machine proposes a grant.
+ *
+ * A scope claim inside a registered resource (an approved object, "/data/alice/q3.csv" under
+ * alice-data's "/data/alice") is shown on that resource too: a "contains" edge to the scope's node
+ * and a badge on the resource node with the scope path. "That resource" is the one the kernel
+ * resolves the scope's objects to: the most specific registered resource whose scope contains it
+ * (all of them when several share that scope).
  */
 import type { RegistryDataJson } from "@/lib/contracts/console";
 import type { GrantProposal } from "@/lib/kernel/grant";
 import { resourceOwners } from "@/lib/kernel/ownership";
-import { scopeContains } from "@/lib/kernel/scope";
+import { scopeAncestors, scopeContains } from "@/lib/kernel/scope";
 import type { Snapshot } from "@/lib/kernel/snapshot";
 
 export type NodeKind = "human" | "machine" | "resource" | "scope";
-export type EdgeKind = "owns" | "root" | "grant";
+export type EdgeKind = "owns" | "root" | "grant" | "contains";
 
 export interface GraphNodeData extends Record<string, unknown> {
   kind: NodeKind;
@@ -26,6 +33,8 @@ export interface GraphNodeData extends Record<string, unknown> {
   /** The human who answers for it: a machine's owner, a resource's root-claim holder. */
   owner: string | null;
   halted: boolean;
+  /** Resources only: scopes of claims that lie inside this resource (see the module comment). */
+  scopeClaims: string[];
   /** Whether the viewer may use it as a grant source / target (their own, or the operator). */
   editable: boolean;
   dim: boolean;
@@ -77,6 +86,7 @@ function shortDate(ms: number): string {
 
 export function edgeLabel(d: GraphEdgeData): string {
   if (d.kind === "owns") return "owns";
+  if (d.kind === "contains") return "contains";
   const parts = [d.kind === "root" ? `owner ${d.rights}` : d.rights];
   if (d.confidence !== null && d.confidence < 1) parts.push(`conf ${d.confidence}`);
   if (d.expiresAt !== null) parts.push(`until ${shortDate(d.expiresAt)}`);
@@ -109,6 +119,7 @@ export function registryToGraph(reg: RegistryDataJson, viewer: string | null, sn
         sub: e.kind === "MACHINE" ? `${e.id}${owner ? ` · ${owner}` : " · no owner"}` : e.id,
         owner,
         halted: e.kind === "MACHINE" && halted(e.id),
+        scopeClaims: [],
         editable: mine(owner) || e.kind === "HUMAN",
         dim: false,
         lit: false,
@@ -126,6 +137,7 @@ export function registryToGraph(reg: RegistryDataJson, viewer: string | null, sn
         sub: `${r.type} · ${r.scope || "(root)"}${r.isPublic ? " · public" : ""}${r.ifcLabel ? ` · ${r.ifcLabel}` : ""}`,
         owner,
         halted: false,
+        scopeClaims: [],
         editable: mine(owner),
         dim: false,
         lit: false,
@@ -138,7 +150,7 @@ export function registryToGraph(reg: RegistryDataJson, viewer: string | null, sn
   for (const [scope, owner] of scopes) {
     nodes.push({
       id: scopeNodeId(scope),
-      data: { kind: "scope", ref: scope, label: scopeLabel(scope), sub: "scope", owner, halted: false, editable: mine(owner), dim: false, lit: false },
+      data: { kind: "scope", ref: scope, label: scopeLabel(scope), sub: "scope", owner, halted: false, scopeClaims: [], editable: mine(owner), dim: false, lit: false },
     });
   }
   const known = new Set(nodes.map((n) => n.id));
@@ -169,7 +181,36 @@ export function registryToGraph(reg: RegistryDataJson, viewer: string | null, sn
         : { id: `c:${c.id}`, source: target, target: entityNodeId(c.holder), data, label: edgeLabel(data) };
     add(edge);
   }
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  for (const [scope, resources] of containingResources(reg, scopes.keys())) {
+    for (const r of resources) {
+      byId.get(resourceNodeId(r))?.data.scopeClaims.push(scope);
+      const data: GraphEdgeData = { kind: "contains", claimId: null, holder: null, grantor: null, rights: "", confidence: null, expiresAt: null, valid: true };
+      add({ id: `in:${r}:${scope}`, source: resourceNodeId(r), target: scopeNodeId(scope), data, label: edgeLabel(data) });
+    }
+  }
   return { nodes, edges };
+}
+
+/**
+ * For each scope, the most specific registered resources whose scope contains it (the kernel's
+ * resolution rule for an object at that path), walking the scope's ancestors most specific first.
+ * Scopes under no resource are left out.
+ */
+export function containingResources(reg: RegistryDataJson, scopes: Iterable<string>): Map<string, string[]> {
+  const byScope = new Map<string, string[]>();
+  for (const r of reg.resources) byScope.set(r.scope, [...(byScope.get(r.scope) ?? []), r.id]);
+  const out = new Map<string, string[]>();
+  for (const scope of scopes) {
+    for (const a of scopeAncestors(scope)) {
+      const hit = byScope.get(a);
+      if (hit) {
+        out.set(scope, hit);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------------

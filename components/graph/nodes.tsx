@@ -35,6 +35,16 @@ const TargetNode = memo(function TargetNode({ data, isConnectable }: NodeProps<F
       <div className="kind">{KIND_LABEL[data.kind]}</div>
       <div className="name">{data.label}</div>
       <div className="sub">{data.sub}</div>
+      {data.scopeClaims.length > 0 ? (
+        <div className="scope-claims" data-testid="scope-claims" title={`Claimed scopes inside this resource:\n${data.scopeClaims.join("\n")}`}>
+          {data.scopeClaims.slice(0, 3).map((s) => (
+            <span key={s} className="scope-claim mono">
+              {s}
+            </span>
+          ))}
+          {data.scopeClaims.length > 3 ? <span className="scope-claim">+{data.scopeClaims.length - 3} more</span> : null}
+        </div>
+      ) : null}
       <Handle type="source" position={Position.Bottom} className="fk-handle fk-handle-source" isConnectable={isConnectable && data.editable} />
     </div>
   );

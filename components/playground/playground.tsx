@@ -1,11 +1,13 @@
 "use client";
 import { useMemo, useState } from "react";
 import { useRegistry } from "@/lib/client/hooks";
+import { splitEntries } from "@/lib/client/object-refs";
 import { buildSnapshot } from "@/lib/kernel/snapshot";
 import { FLAGS, violationClass, type Flag } from "@/lib/kernel/types";
 import { FLAG_LABELS, verify } from "@/lib/kernel/verify";
 import { usePrincipal } from "../shell/session";
 import { ErrorNote, Loading } from "../ui/bits";
+import { ResolvedTable } from "../ui/resolved-table";
 
 type Op = "reads" | "writes" | "delegates";
 const OPS: { key: Op; label: string }[] = [
@@ -22,7 +24,8 @@ function toggle(list: string[], id: string, on: boolean): string[] {
  * What-if: compose an action for a machine and see the kernel's decision before any agent tries
  * it. The decision is computed here, by lib/kernel's verify, on a snapshot the browser builds from
  * the registry view the server sends (GET /api/v1/console/registry) — the same function the REST
- * endpoint calls.
+ * endpoint calls. Reads, writes and delegates take registered resource ids and object references
+ * (paths and URIs, issue 10); the decision shows how each reference resolved.
  */
 export function Playground() {
   const principal = usePrincipal();
@@ -55,7 +58,7 @@ export function Playground() {
   const actorId = actor || machines[0]?.id || "";
 
   const action = useMemo(() => {
-    const list = (op: Op) => [...ops[op], ...extra[op].split(/[\s,]+/).filter(Boolean)];
+    const list = (op: Op) => [...ops[op], ...splitEntries(extra[op])];
     const a: Record<string, unknown> = { actionId: actionId || "what-if", actor: actorId };
     for (const op of ["reads", "writes", "delegates"] as const) if (list(op).length) a[op] = list(op);
     if (governs.length) a.governsHumans = governs;
@@ -122,12 +125,13 @@ export function Playground() {
                   </label>
                 ))}
               </div>
-              <input
-                style={{ marginTop: 6 }}
+              <textarea
+                style={{ marginTop: 6, minHeight: 52 }}
                 value={extra[op.key]}
                 onChange={(e) => setExtra((x) => ({ ...x, [op.key]: e.target.value }))}
-                placeholder="other resource ids, comma-separated"
-                aria-label={`${op.label}: other resource ids`}
+                placeholder={"other resource ids, comma-separated, or object references, one per line:\n/data/alice/2026/q3.csv  https://api.github.com/repos/acme  mailto:bob@example.com"}
+                aria-label={`${op.label}: other resource ids or object references`}
+                spellCheck={false}
               />
             </fieldset>
           ))}
@@ -175,6 +179,7 @@ export function Playground() {
                   confidence {result.confidence} · manipulation score {result.manipulationScore}
                   {result.requiresHumanArbitration ? " · requires human arbitration" : ""}
                 </p>
+                {result.resolved && result.resolved.length > 0 ? <ResolvedTable resolved={result.resolved} testId="playground-resolved" /> : null}
                 {result.violations.length > 0 ? <h3>Violations</h3> : null}
                 {result.violations.map((v, i) => {
                   const cls = violationClass(v.code);

@@ -160,9 +160,16 @@ export function useRevokeToken() {
   });
 }
 
+/**
+ * Approves with the narrow default grants; `widen` (object references only) grants an enclosing
+ * scope instead of exactly the object, and is sent only when the owner chose to widen.
+ */
 export function useApprove() {
-  return useAuthorityMutation((v: { id: string; ttlSeconds: number }) =>
-    apiRequest(`/approvals/${encodeURIComponent(v.id)}/approve`, C.Approval, { method: "POST", body: { ttlSeconds: v.ttlSeconds } }),
+  return useAuthorityMutation((v: { id: string; ttlSeconds: number; widen?: readonly { ref: string; scope: string }[] }) =>
+    apiRequest(`/approvals/${encodeURIComponent(v.id)}/approve`, C.Approval, {
+      method: "POST",
+      body: { ttlSeconds: v.ttlSeconds, ...(v.widen && v.widen.length > 0 ? { widen: v.widen } : {}) },
+    }),
   );
 }
 
