@@ -9,6 +9,8 @@
  * A mapping that throws, or returns anything that is not an action, blocks the call (MAPPING_FAILED).
  */
 import { z } from "zod";
+import { canonicalizeReference, isObjectReference } from "../kernel/object-ref";
+import { validateScope } from "../kernel/scope";
 import { FLAGS, type Flag } from "../kernel/types";
 import { KernelBlockedError } from "./errors";
 
@@ -47,8 +49,12 @@ export type ToolMapping<A = any> = ToolMapper<A> | DeclarativeToolMapping<A>;
 export type ToolMappings = { readonly [tool: string]: ToolMapping };
 
 export type MapResult =
-  | { readonly ok: true; readonly fields: ActionFields }
+  /** `args`: the arguments to run the tool with, when the mapping rewrote them (a relative path resolved against a `file:` root). */
+  | { readonly ok: true; readonly fields: ActionFields; readonly args?: Record<string, unknown> }
   | { readonly ok: false; readonly error: KernelBlockedError };
+
+/** Where a JSON mapping hands its rewritten arguments to ToolMap.map (a symbol: invisible to fieldsProblem). */
+const REWRITTEN_ARGS: unique symbol = Symbol("freedom-kernel/rewritten-args");
 
 const LIST_KEYS = ["reads", "writes", "delegates", "governsHumans"] as const;
 const DECLARATIVE_KEYS: ReadonlySet<string> = new Set([...LIST_KEYS, "flags", "description", "argument"]);
@@ -96,7 +102,18 @@ export class ToolMap {
     }
     const problem = fieldsProblem(fields);
     if (problem !== undefined) return fail("MAPPING_FAILED", `the mapping of tool "${tool}" ${problem}`, tool);
-    return { ok: true, fields: fields as ActionFields };
+    // Every object reference must canonicalize: one that does not refuses the call before the kernel is asked.
+    const f = fields as Record<string, unknown>;
+    for (const key of ["reads", "writes", "delegates"] as const) {
+      for (const entry of (f[key] as readonly string[] | undefined) ?? []) {
+        if (!isObjectReference(entry)) continue;
+        const c = canonicalizeReference(entry);
+        if (!c.ok) return fail("MAPPING_FAILED", `the mapping of tool "${tool}" produced ${JSON.stringify(entry.slice(0, 200))} in ${key}, which is not a valid object reference: ${c.reason}`, tool);
+      }
+    }
+    const rewritten = (fields as { [REWRITTEN_ARGS]?: Record<string, unknown> })[REWRITTEN_ARGS];
+    const { [REWRITTEN_ARGS]: _dropped, ...plain } = fields as ActionFields & { [REWRITTEN_ARGS]?: unknown };
+    return rewritten !== undefined ? { ok: true, fields: plain, args: rewritten } : { ok: true, fields: plain };
   }
 }
 
@@ -168,7 +185,13 @@ function fieldsProblem(fields: unknown): string | undefined {
 // ---------------------------------------------------------------------------------------------
 
 const TemplateList = z.array(z.string().min(1).max(1024)).max(1000);
+/** A root for relative paths in `file:{…}` templates: an absolute path, canonical (no "..", "//", trailing "/"). */
+const FileRoot = z
+  .string()
+  .max(1024)
+  .refine((r) => r.startsWith("/") && r !== "/" && validateScope(r).ok && canonicalizeReference(r).ok, "root must be an absolute, canonical path other than /");
 const JsonToolMapping = z.strictObject({
+  root: FileRoot.optional(),
   reads: TemplateList.optional(),
   writes: TemplateList.optional(),
   delegates: TemplateList.optional(),
@@ -176,7 +199,7 @@ const JsonToolMapping = z.strictObject({
   flags: z.partialRecord(z.enum(FLAGS), z.boolean()).optional(),
   description: z.string().max(10_000).optional(),
 });
-export const ToolMapFile = z.strictObject({ tools: z.record(z.string().min(1).max(256), JsonToolMapping) });
+export const ToolMapFile = z.strictObject({ root: FileRoot.optional(), tools: z.record(z.string().min(1).max(256), JsonToolMapping) });
 export type ToolMapFile = z.infer<typeof ToolMapFile>;
 
 /**
@@ -199,18 +222,50 @@ export function toolMapFromJson(json: unknown): ToolMap {
   for (const [name, spec] of Object.entries(parsed.data.tools)) {
     for (const list of LIST_KEYS) for (const t of spec[list] ?? []) compileTemplate(t); // fail at load, not at call time
     if (spec.description !== undefined) compileTemplate(spec.description);
+    const root = spec.root ?? parsed.data.root;
     mappings[name] = (args: unknown) => {
       const out: Record<string, unknown> = {};
+      const rewrites = new Map<string, { path: readonly string[]; value: unknown }>();
       for (const list of LIST_KEYS) {
         const items = spec[list];
-        if (items !== undefined) out[list] = items.flatMap((t) => expandTemplate(t, args));
+        if (items !== undefined) out[list] = items.flatMap((t) => expandTemplate(t, args, root, rewrites));
       }
       for (const [flag, value] of Object.entries(spec.flags ?? {})) out[flag] = value;
       if (spec.description !== undefined) out.description = renderTemplate(spec.description, args);
+      if (rewrites.size > 0) (out as { [REWRITTEN_ARGS]?: unknown })[REWRITTEN_ARGS] = rewriteArgs(args, [...rewrites.values()]);
       return out as ActionFields;
     };
   }
   return new ToolMap(mappings);
+}
+
+/** A copy of `args` with each rewritten argument replaced (plain JSON data: the tool's arguments). */
+function rewriteArgs(args: unknown, rewrites: readonly { path: readonly string[]; value: unknown }[]): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(args)) as Record<string, unknown>;
+  for (const { path, value } of rewrites) {
+    let v: Record<string, unknown> = copy;
+    for (const key of path.slice(0, -1)) v = v[key] as Record<string, unknown>;
+    v[path[path.length - 1] as string] = value;
+  }
+  return copy;
+}
+
+/**
+ * The object reference of one file argument of a `file:{path}` template: an absolute path or a
+ * `file:` URI as given; a relative path joined to the mapping's root (refused without one); a
+ * path starting with "~" refused (servers expand it to a home directory the kernel cannot see).
+ * The result is canonicalized by ToolMap.map, which refuses every "..", "//", "%2F" and the rest.
+ * Returns the reference and, for a relative path, the absolute path the tool must be run with.
+ */
+function fileReference(value: string, root: string | undefined, name: string): { ref: string; absolute?: string } {
+  // The argument is a literal path, as the tool will read it: never a URI (a server that gets
+  // "file:///a" resolves it as a relative path named "file:", and "%61" is not decoded there).
+  if (value.startsWith("/")) return { ref: value };
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value)) throw new TypeError(`argument "${name}": give a path, not a URI (${JSON.stringify(value.slice(0, 40))})`);
+  if (value.startsWith("~")) throw new TypeError(`argument "${name}": a path starting with "~" names a home directory; give an absolute path`);
+  if (value === "" || root === undefined) throw new TypeError(`argument "${name}": relative path ${JSON.stringify(value.slice(0, 200))} and the mapping sets no root`);
+  const absolute = `${root}/${value}`;
+  return { ref: absolute, absolute };
 }
 
 type TemplatePart = { readonly text: string } | { readonly path: readonly string[] };
@@ -269,16 +324,45 @@ function renderTemplate(template: string, args: unknown): string {
     .join("");
 }
 
-function expandTemplate(template: string, args: unknown): string[] {
+/**
+ * One template item to its entries. A template with exactly one `{arg}` whose argument is a list
+ * of strings gives one entry per element (several recipients, several paths); an empty list is
+ * refused (a call with no target must not become an action on nothing). `file:{arg}` (the text
+ * "file:" and one argument, nothing else) names a file: see fileReference.
+ */
+function expandTemplate(
+  template: string,
+  args: unknown,
+  root?: string,
+  rewrites?: Map<string, { path: readonly string[]; value: unknown }>,
+): string[] {
   const parts = compileTemplate(template);
-  const only = parts.length === 1 ? parts[0] : undefined;
-  if (only !== undefined && "path" in only) {
-    const value = lookup(args, only.path);
+  const holes = parts.filter((p): p is { path: readonly string[] } => "path" in p);
+  const isFile = parts.length === 2 && "text" in parts[0]! && parts[0].text === "file:" && "path" in parts[1]!;
+  const first = parts[0];
+  if (!isFile && first !== undefined && "text" in first && first.text.startsWith("file:") && holes.length > 0) {
+    // "file:/srv/{name}": the rest is a literal path too; only "file:{arg}" may be relative (it is the one the proxy can rewrite).
+    throw new TypeError(`template "${template}": write a file template as "file:{arg}", or as a plain path such as "/srv/{name}"`);
+  }
+  if (holes.length === 1) {
+    const hole = holes[0]!;
+    const name = hole.path.join(".");
+    const value = lookup(args, hole.path);
+    const values = Array.isArray(value) ? value : [value];
     if (Array.isArray(value)) {
-      if (!value.every((v) => typeof v === "string")) throw new TypeError(`argument "${only.path.join(".")}" must be a list of strings`);
-      return value as string[];
+      if (!value.every((v) => typeof v === "string")) throw new TypeError(`argument "${name}" must be a list of strings`);
+      if (value.length === 0) throw new TypeError(`argument "${name}" is an empty list`);
     }
-    return [scalar(value, only.path)];
+    const strings = values.map((v) => scalar(v, hole.path));
+    if (isFile) {
+      const refs = strings.map((v) => fileReference(v, root, name));
+      if (rewrites !== undefined && refs.some((r) => r.absolute !== undefined)) {
+        const rewritten = refs.map((r, i) => r.absolute ?? strings[i]);
+        rewrites.set(name, { path: hole.path, value: Array.isArray(value) ? rewritten : rewritten[0] });
+      }
+      return refs.map((r) => r.ref);
+    }
+    return strings.map((v) => parts.map((p) => ("text" in p ? p.text : v)).join(""));
   }
   return [renderTemplate(template, args)];
 }

@@ -3,7 +3,7 @@
  * authorize (check + redeem) it. Adapters for the agent frameworks are thin layers over these two
  * functions; they differ only in how the framework shows a refusal to the model.
  */
-import { refusalText } from "./errors";
+import { KernelBlockedError, refusalText } from "./errors";
 import type { CheckOptions, Decision, Gate, Permit } from "./gate";
 import { refusal } from "./gate";
 import { toToolMap, type ToolMap, type ToolMappings } from "./mapping";
@@ -11,6 +11,13 @@ import { toToolMap, type ToolMap, type ToolMappings } from "./mapping";
 export interface ToolCallOptions {
   readonly session?: string | undefined;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The caller runs the tool with MapResult.args when the mapping rewrote the arguments (a
+   * relative path of a `file:` template resolved against the map's root), as the MCP proxy does.
+   * Without it such a call is refused: the tool would resolve the relative path itself, against
+   * a directory the kernel did not decide on.
+   */
+  readonly forwardsRewrittenArgs?: boolean | undefined;
 }
 
 /**
@@ -26,6 +33,11 @@ export async function authorizeToolCall(
 ): Promise<Decision> {
   const mapped = toToolMap(tools).map(tool, args);
   if (!mapped.ok) return refusal(mapped.error);
+  if (mapped.args !== undefined && options.forwardsRewrittenArgs !== true) {
+    return refusal(
+      new KernelBlockedError("MAPPING_FAILED", `tool "${tool}" was called with a relative path; give an absolute path (only the MCP proxy runs tools with the path resolved against the map's root)`, { tool }),
+    );
+  }
   const check: CheckOptions = { tool, session: options.session, signal: options.signal };
   return gate.authorize({ description: `tool call: ${tool}`, ...mapped.fields }, check);
 }

@@ -75,7 +75,8 @@ describe("toolMapFromJson (MCP proxy mapping files)", () => {
   });
 
   it("fills templates from the arguments", () => {
-    expect(fields(map.map("read_file", { path: "/a/b" }))).toEqual({ reads: ["file:/a/b"], description: "read /a/b" });
+    // A file: template names the file by its plain path (literal: a tool does not percent-decode it).
+    expect(fields(map.map("read_file", { path: "/a/b" }))).toEqual({ reads: ["/a/b"], description: "read /a/b" });
     expect(fields(map.map("copy", { from: "a", to: "b" }))).toEqual({ reads: ["a"], writes: ["b"] });
     expect(fields(map.map("batch", { paths: ["p1", "p2"] }))).toEqual({ reads: ["p1", "p2"] });
     expect(fields(map.map("nested", { target: { id: "t1" } }))).toEqual({ writes: ["t1"] });
@@ -90,6 +91,55 @@ describe("toolMapFromJson (MCP proxy mapping files)", () => {
     expect(code(map.map("nested", { target: "t1" }))).toBe("MAPPING_FAILED");
     expect(code(map.map("read_file", { __proto__: { path: "/inherited" } }))).toBe("MAPPING_FAILED");
     expect(code(map.map("unknown", {}))).toBe("UNMAPPED_TOOL");
+  });
+
+  it("object references: file: roots, list expansion, and arguments that do not canonicalize refuse the call", () => {
+    const refs = toolMapFromJson({
+      root: "/srv/work",
+      tools: {
+        read_file: { reads: ["file:{path}"] },
+        read_many: { reads: ["file:{paths}"] },
+        rooted: { root: "/srv/other", reads: ["file:{path}"] },
+        fetch: { reads: ["{url}"] },
+        send_email: { writes: ["mailto:{to}"] },
+        repo: { reads: ["https://api.github.com/repos/{owner}/{name}"] },
+      },
+    });
+    const noRoot = toolMapFromJson({ tools: { read_file: { reads: ["file:{path}"] } } });
+    // Relative paths join the root, and the tool is to be run with the absolute path.
+    const rel = refs.map("read_file", { path: "notes/q3.txt", head: 3 });
+    expect(fields(rel)).toEqual({ reads: ["/srv/work/notes/q3.txt"] });
+    expect(rel.ok && rel.args).toEqual({ path: "/srv/work/notes/q3.txt", head: 3 });
+    expect(fields(refs.map("rooted", { path: "x" }))).toEqual({ reads: ["/srv/other/x"] });
+    const abs = refs.map("read_file", { path: "/srv/work/a" });
+    expect(abs.ok && abs.args).toBe(undefined);
+    // A URI is not a path: the tool would read "file:///srv/work/a" as a relative path named "file:".
+    expect(code(refs.map("read_file", { path: "file:///srv/work/a" }))).toBe("MAPPING_FAILED");
+    expect(code(refs.map("read_file", { path: "https://example.com/a" }))).toBe("MAPPING_FAILED");
+    expect(code(toolMapFromJson({ tools: { t: { reads: ["file:/srv/{name}"] } } }).map("t", { name: "x" }))).toBe("MAPPING_FAILED");
+    expect(fields(toolMapFromJson({ tools: { t: { reads: ["/srv/{name}"] } } }).map("t", { name: "x" }))).toEqual({ reads: ["/srv/x"] });
+    expect(code(noRoot.map("read_file", { path: "notes/q3.txt" }))).toBe("MAPPING_FAILED");
+    for (const trick of ["../etc/passwd", "notes/../../etc", "/srv/work/../etc", "~/.ssh/id_rsa", "/srv/work//x", "/srv/work/a%2Fb", "a\\..\\b", "file:///srv/work/%2e%2e/x", "", "C:/x"]) {
+      expect(code(refs.map("read_file", { path: trick })), trick).toBe("MAPPING_FAILED");
+    }
+    // One reference per element of a list; an empty list or one bad element refuses the call.
+    expect(fields(refs.map("read_many", { paths: ["a", "/srv/work/b"] }))).toEqual({ reads: ["/srv/work/a", "/srv/work/b"] });
+    expect(refs.map("read_many", { paths: ["a", "/srv/work/b"] })).toMatchObject({ args: { paths: ["/srv/work/a", "/srv/work/b"] } });
+    expect(code(refs.map("read_many", { paths: [] }))).toBe("MAPPING_FAILED");
+    expect(code(refs.map("read_many", { paths: ["a", "../b"] }))).toBe("MAPPING_FAILED");
+    expect(fields(refs.map("send_email", { to: ["Bob@Example.com", "carol@example.com"] }))).toEqual({ writes: ["mailto:Bob@Example.com", "mailto:carol@example.com"] });
+    expect(code(refs.map("send_email", { to: "bob@example.com,eve@evil.example" }))).toBe("MAPPING_FAILED");
+    expect(code(refs.map("send_email", { to: [] }))).toBe("MAPPING_FAILED");
+    expect(fields(refs.map("fetch", { url: "https://API.GitHub.com/repos/acme" }))).toEqual({ reads: ["https://API.GitHub.com/repos/acme"] });
+    for (const url of ["https://user@api.github.com/x", "https://api.github.com/x?q=1", "https://api.github.com/a/../b", "https://api.github.com./x", "http://0x7f.1/"]) {
+      expect(code(refs.map("fetch", { url })), url).toBe("MAPPING_FAILED");
+    }
+    // An argument cannot climb out of the part of a URL a template gives it.
+    expect(fields(refs.map("repo", { owner: "acme", name: "widgets" }))).toEqual({ reads: ["https://api.github.com/repos/acme/widgets"] });
+    expect(code(refs.map("repo", { owner: "acme", name: "../../orgs/x" }))).toBe("MAPPING_FAILED");
+    expect(code(refs.map("repo", { owner: "acme", name: "w?x=1" }))).toBe("MAPPING_FAILED");
+    expect(() => toolMapFromJson({ root: "relative", tools: {} })).toThrow(/root/);
+    expect(() => toolMapFromJson({ root: "/a/../b", tools: {} })).toThrow(/root/);
   });
 
   it("rejects malformed mapping files at load time", () => {

@@ -32,7 +32,7 @@ import {
 import { describeJsonError, parseJsonStrict } from "../../kernel/json";
 import { refusalText, KernelBlockedError } from "../errors";
 import type { Gate } from "../gate";
-import type { ToolMap } from "../mapping";
+import { toToolMap, type ToolMap } from "../mapping";
 import { authorizeToolCall } from "../tools";
 
 export const PROXY_NAME = "freedom-kernel-mcp-proxy";
@@ -105,7 +105,7 @@ export class GatingProxy {
   async callTool(name: string, args: Record<string, unknown> | undefined, signal?: AbortSignal): Promise<CallToolResult> {
     let decision;
     try {
-      decision = await authorizeToolCall(this.#o.gate, this.#o.tools, name, args ?? {}, { session: this.#o.session, signal });
+      decision = await authorizeToolCall(this.#o.gate, this.#o.tools, name, args ?? {}, { session: this.#o.session, signal, forwardsRewrittenArgs: true });
     } catch (error) {
       decision = { permitted: false as const, error: new KernelBlockedError("KERNEL_UNAVAILABLE", "the kernel check failed unexpectedly", { tool: name, cause: error }) };
     }
@@ -113,8 +113,14 @@ export class GatingProxy {
     if (!decision.permitted) {
       return { content: [{ type: "text", text: refusalText(decision.error, name) }], isError: true, _meta: { "freedom-kernel/code": decision.error.code } };
     }
+    // The arguments the kernel decided on: a relative path of a `file:` template goes upstream as
+    // the absolute path it was resolved to (the mapping is a pure function of the arguments).
+    const mapped = toToolMap(this.#o.tools).map(name, args ?? {});
+    const forwarded = mapped.ok && mapped.args !== undefined ? mapped.args : args;
     // request(), not callTool(): the proxy passes results through as the server sent them.
-    return (await this.#o.upstream.request({ method: "tools/call", params: { name, ...(args ? { arguments: args } : {}) } }, CallToolResultSchema, { signal })) as CallToolResult;
+    return (await this.#o.upstream.request({ method: "tools/call", params: { name, ...(forwarded ? { arguments: forwarded } : {}) } }, CallToolResultSchema, {
+      signal,
+    })) as CallToolResult;
   }
 
   async close(): Promise<void> {
