@@ -72,12 +72,20 @@ const flagShape = Object.fromEntries(FLAGS.map((f) => [f, z.boolean().optional()
  * strict parser decides, so that a malformed action becomes a signed, audited BLOCKED decision
  * (MALFORMED_ACTION) rather than a bare HTTP error.
  */
+/** An entry of reads/writes/delegates: a resource id, or an object reference (the kernel canonicalizes it). */
+export const Target = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(NO_CONTROL, "must not contain control characters")
+  .refine((t): boolean => t.length <= 256 || isObjectReference(t), "a resource id has at most 256 characters (an object reference at most 2048)")
+  .describe("A resource id (1-256 characters), or an object reference: an absolute path or a URI such as https://…, file:/…, mailto:… (at most 2048 characters)");
 export const Action = z.strictObject({
   actionId: Id,
   actor: Id,
-  reads: z.array(Id).max(1000).optional(),
-  writes: z.array(Id).max(1000).optional(),
-  delegates: z.array(Id).max(1000).optional(),
+  reads: z.array(Target).max(1000).optional(),
+  writes: z.array(Target).max(1000).optional(),
+  delegates: z.array(Target).max(1000).optional(),
   governsHumans: z.array(Id).max(1000).optional(),
   description: z.string().max(10_000).optional(),
   argument: z.string().max(10_000).optional(),
