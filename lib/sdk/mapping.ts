@@ -208,9 +208,16 @@ export type ToolMapFile = z.infer<typeof ToolMapFile>;
  * "..." } } }`. Unknown keys are errors (a misspelt "writes" must not silently permit writes).
  *
  * Templates: `{name}` is replaced by the argument `name` (`{a.b}` for nested objects), which must be a
- * string or a finite number; an item that is exactly `{name}` whose argument is a list of strings
- * expands to every element. `{{` and `}}` are literal braces. A missing argument, or one of another
- * type, blocks the call (MAPPING_FAILED): a template never falls back to something broader.
+ * string or a finite number; an item with one `{name}` whose argument is a list of strings gives
+ * one entry per element ("mailto:{to}" over two recipients: two references), and an empty list
+ * blocks the call. `{{` and `}}` are literal braces. A missing argument, or one of another type,
+ * blocks the call (MAPPING_FAILED): a template never falls back to something broader.
+ *
+ * Object references: an entry that is a path or URI ("{url}", "mailto:{to}", "/srv/{name}") must
+ * canonicalize (ToolMap.map), or the call is blocked before the kernel is asked. "file:{path}"
+ * takes the argument as a literal path: absolute as given, relative joined to the tool's `root` or
+ * the file's `root` (refused without one), never a URI or "~" (see fileReference). Other templates
+ * starting with "file:" that fill in arguments are refused at load (see fileTemplateProblem).
  * Throws a TypeError listing the problems when the file does not match this shape.
  */
 export function toolMapFromJson(json: unknown): ToolMap {
@@ -220,7 +227,13 @@ export function toolMapFromJson(json: unknown): ToolMap {
   }
   const mappings: Record<string, ToolMapper<unknown>> = Object.create(null) as Record<string, ToolMapper<unknown>>;
   for (const [name, spec] of Object.entries(parsed.data.tools)) {
-    for (const list of LIST_KEYS) for (const t of spec[list] ?? []) compileTemplate(t); // fail at load, not at call time
+    // Fail at load, not at call time.
+    for (const list of LIST_KEYS) {
+      for (const t of spec[list] ?? []) {
+        const problem = fileTemplateProblem(t, compileTemplate(t));
+        if (problem !== undefined) throw new TypeError(problem);
+      }
+    }
     if (spec.description !== undefined) compileTemplate(spec.description);
     const root = spec.root ?? parsed.data.root;
     mappings[name] = (args: unknown) => {
@@ -325,6 +338,20 @@ function renderTemplate(template: string, args: unknown): string {
 }
 
 /**
+ * Why a template that starts with the scheme "file:" (in any case) and fills in arguments is not
+ * the one form the mapping treats as a literal path, "file:{arg}"; undefined when it is fine.
+ * Anything else ("file:/srv/{name}", "FILE:{path}") would be canonicalized as a file: URI, which
+ * percent-decodes ("%61" -> "a") where the tool opens the literal name: kernel and tool would see
+ * two different files. Templates without arguments ("file:///srv/fixed") are fixed references.
+ */
+function fileTemplateProblem(template: string, parts: readonly TemplatePart[]): string | undefined {
+  const first = parts[0];
+  if (first === undefined || !("text" in first) || !/^file:/i.test(first.text) || !parts.some((p) => "path" in p)) return undefined;
+  if (parts.length === 2 && first.text === "file:") return undefined;
+  return `template "${template}": write a file template as "file:{arg}", or as a plain path such as "/srv/{name}"`;
+}
+
+/**
  * One template item to its entries. A template with exactly one `{arg}` whose argument is a list
  * of strings gives one entry per element (several recipients, several paths); an empty list is
  * refused (a call with no target must not become an action on nothing). `file:{arg}` (the text
@@ -339,11 +366,8 @@ function expandTemplate(
   const parts = compileTemplate(template);
   const holes = parts.filter((p): p is { path: readonly string[] } => "path" in p);
   const isFile = parts.length === 2 && "text" in parts[0]! && parts[0].text === "file:" && "path" in parts[1]!;
-  const first = parts[0];
-  if (!isFile && first !== undefined && "text" in first && first.text.startsWith("file:") && holes.length > 0) {
-    // "file:/srv/{name}": the rest is a literal path too; only "file:{arg}" may be relative (it is the one the proxy can rewrite).
-    throw new TypeError(`template "${template}": write a file template as "file:{arg}", or as a plain path such as "/srv/{name}"`);
-  }
+  const problem = fileTemplateProblem(template, parts);
+  if (problem !== undefined) throw new TypeError(problem);
   if (holes.length === 1) {
     const hole = holes[0]!;
     const name = hole.path.join(".");

@@ -76,6 +76,7 @@ beforeAll(async () => {
         read_text_file: { reads: ["file:{path}"] },
         read_multiple_files: { reads: ["file:{paths}"] },
         write_file: { writes: ["file:{path}"], description: "write {path}" },
+        create_directory: { writes: ["file:{path}"] },
         list_directory: { reads: ["file:{path}"] },
         list_allowed_directories: {},
       },
@@ -148,6 +149,23 @@ describe("MCP proxy in front of @modelcontextprotocol/server-filesystem", () => 
     expect(outside.isError).toBe(true);
     expect(text(outside)).toContain("WRITE_DENIED");
     expect(fs.existsSync(path.join(tree, "other/new.txt"))).toBe(false);
+  });
+
+  it("a file: URI as a path argument is refused: the server would create it outside the granted folder", async () => {
+    const made = await client.callTool({ name: "create_directory", arguments: { path: path.join(granted, "made") } });
+    expect(made.isError).not.toBe(true);
+    expect(fs.statSync(path.join(granted, "made")).isDirectory()).toBe(true);
+    // The kernel would check <granted>/by-uri, but server-filesystem takes "file://..." as a
+    // relative path and resolves it against its allowed directory: <tree>/file:/<granted>/by-uri.
+    const before = upstreamCalls().length;
+    for (const uri of [`file://${granted}/by-uri`, `file:${granted}/%62y-uri`, `FILE://${granted}/by-uri`]) {
+      const res = await client.callTool({ name: "create_directory", arguments: { path: uri } });
+      expect(res.isError, uri).toBe(true);
+      expect(text(res), uri).toContain("MAPPING_FAILED");
+    }
+    expect(upstreamCalls()).toHaveLength(before);
+    expect(fs.readdirSync(tree).sort()).toEqual(["granted", "other", "secret"]);
+    expect(fs.existsSync(path.join(granted, "by-uri"))).toBe(false);
   });
 
   it("a blocked read approved in the inbox succeeds on retry; its sibling stays blocked", async () => {

@@ -116,7 +116,12 @@ describe("toolMapFromJson (MCP proxy mapping files)", () => {
     // A URI is not a path: the tool would read "file:///srv/work/a" as a relative path named "file:".
     expect(code(refs.map("read_file", { path: "file:///srv/work/a" }))).toBe("MAPPING_FAILED");
     expect(code(refs.map("read_file", { path: "https://example.com/a" }))).toBe("MAPPING_FAILED");
-    expect(code(toolMapFromJson({ tools: { t: { reads: ["file:/srv/{name}"] } } }).map("t", { name: "x" }))).toBe("MAPPING_FAILED");
+    // Any other "file:" template that fills in arguments would be read as a URI, which decodes "%61"
+    // to "a" where the tool opens "%61": refused when the map is loaded, in any case of "file:".
+    for (const t of ["file:/srv/{name}", "FILE:{path}", "File:{path}", "file:{dir}/{name}", "file:{path}.txt"]) {
+      expect(() => toolMapFromJson({ tools: { t: { reads: [t] } } }), t).toThrow(/file template/);
+    }
+    expect(fields(toolMapFromJson({ tools: { t: { reads: ["file:///srv/fixed"] } } }).map("t", {}))).toEqual({ reads: ["file:///srv/fixed"] });
     expect(fields(toolMapFromJson({ tools: { t: { reads: ["/srv/{name}"] } } }).map("t", { name: "x" }))).toEqual({ reads: ["/srv/x"] });
     expect(code(noRoot.map("read_file", { path: "notes/q3.txt" }))).toBe("MAPPING_FAILED");
     for (const trick of ["../etc/passwd", "notes/../../etc", "/srv/work/../etc", "~/.ssh/id_rsa", "/srv/work//x", "/srv/work/a%2Fb", "a\\..\\b", "file:///srv/work/%2e%2e/x", "", "C:/x"]) {
