@@ -163,6 +163,31 @@ describe.each(PROVIDERS)("object references on %s", (_provider, fresh) => {
     expect(JSON.stringify(log.body)).toContain(`"scope":"${w.root}/reports"`);
   });
 
+  it("one object spelled two ways is one claim; widening it to two different scopes is refused", async () => {
+    const w = await world("spell", false);
+    const file = `${w.root}/reports/a.txt`;
+    const uri = `file://${file}`;
+    await verifyAs(w, { actionId: "a", reads: [file], writes: [uri] });
+    const approval = await pending(w, "a");
+    expect(approval.missingGrants.map((m: { resource: string; right: string; canonical: string }) => [m.resource, m.right, m.canonical])).toEqual([
+      [file, "read", file],
+      [uri, "write", file],
+    ]);
+    // Both spellings are offered the same scopes.
+    expect(approval.missingGrants[0].widenOptions).toEqual(approval.missingGrants[1].widenOptions);
+    const twoScopes = await call(server, "POST", `/approvals/${approval.id}/approve`, {
+      token: OPERATOR_TOKEN,
+      body: { widen: [{ ref: file, scope: w.root }, { ref: uri, scope: `${w.root}/reports` }] },
+    });
+    expect(twoScopes.status).toBe(400);
+    expect(twoScopes.body.error.code).toBe("VALIDATION_FAILED");
+    const ok = await call(server, "POST", `/approvals/${approval.id}/approve`, { token: OPERATOR_TOKEN, body: {} });
+    expect(ok.status).toBe(200);
+    const grants = (await op("GET", "/grants")) as { holder: string; scope: string | null; canRead: boolean; canWrite: boolean }[];
+    expect(grants.filter((g) => g.holder === w.machine)).toEqual([expect.objectContaining({ scope: file, canRead: true, canWrite: true })]);
+    expect((await verifyAs(w, { actionId: "b", reads: [uri], writes: [file] })).body.record.permitted).toBe(true);
+  });
+
   it("a permit for an object is void once the grant that covered it is revoked", async () => {
     const w = await world("revoke", false);
     const file = `${w.root}/a.txt`;

@@ -8,7 +8,7 @@ import { violationClass, type Violation } from "../../kernel/types";
 import type { HumanPrincipal } from "../auth";
 import { getDb } from "../db/client";
 import { ApiError, notFound } from "../errors";
-import { currentSnapshot, type Tx } from "../registry";
+import type { Tx } from "../registry";
 import { commitAuthority } from "./commit";
 import { requireGrantable, writeGrant } from "./grants";
 import { snapshotIn } from "./shared";
@@ -43,52 +43,125 @@ function canonicalOf(m: Missing): string | undefined {
   return c.ok ? c.canonical : undefined;
 }
 
-/** Missing grants grouped by entry as written, in order of first appearance. */
-function targets(missing: readonly Missing[]): { ref: string; rights: Set<Right>; canonical: string | undefined }[] {
-  const by = new Map<string, { ref: string; rights: Set<Right>; canonical: string | undefined }>();
+/** What one grant of an approval is on: the canonical path of the object(s), or a resource id. */
+type Target = {
+  /** "ref:" + canonical path, or "id:" + resource id. */
+  key: string;
+  /** The entries as written that name it. */
+  refs: string[];
+  rights: Set<Right>;
+  canonical: string | undefined;
+  /** The first entry as written (the resource id, for an id). */
+  resource: string;
+};
+
+/**
+ * Missing grants grouped by what they would be granted on, in order of first appearance: one
+ * group per resource id, and one per canonical path — so the rights an action lacked on one
+ * object, however it was spelled (`/a/x`, `file:///a/x`), become one claim.
+ */
+function targets(missing: readonly Missing[]): Target[] {
+  const by = new Map<string, Target>();
   for (const m of missing) {
-    const t = by.get(m.resource);
-    if (t) t.rights.add(m.right);
-    else by.set(m.resource, { ref: m.resource, rights: new Set([m.right]), canonical: canonicalOf(m) });
+    const canonical = canonicalOf(m);
+    // Distinct prefixes: a (legacy) resource id can never stand for a canonical path.
+    const key = canonical !== undefined ? `ref:${canonical}` : `id:${m.resource}`;
+    const t = by.get(key);
+    if (t === undefined) by.set(key, { key, refs: [m.resource], rights: new Set([m.right]), canonical, resource: m.resource });
+    else {
+      t.rights.add(m.right);
+      if (!t.refs.includes(m.resource)) t.refs.push(m.resource);
+    }
   }
   return [...by.values()];
 }
 
+// The snapshot's resource scopes sorted (pure memoisation: a snapshot never changes), so the
+// resources inside a scope are found by binary search instead of a scan of the registry.
+const SORTED_SCOPES = new WeakMap<Snapshot, readonly { scope: string; id: string }[]>();
+
+function sortedScopes(snapshot: Snapshot): readonly { scope: string; id: string }[] {
+  let sorted = SORTED_SCOPES.get(snapshot);
+  if (sorted === undefined) {
+    sorted = snapshot.data.resources.map((r) => ({ scope: r.scope, id: r.id })).sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
+    SORTED_SCOPES.set(snapshot, sorted);
+  }
+  return sorted;
+}
+
 /**
- * The enclosing scopes of an object the owner could grant the same rights on, most specific
- * first, each with the registered resources inside it: what else widening would cover. Asked of
- * the kernel's checkGrant against the current registry, so only what approving could write.
+ * The registered resources whose scope lies inside `scope` (scopeContains), sorted by id, at most
+ * MAX_COVERS. A scope inside a resource contains no resource (unless one is registered under it):
+ * widening within a resource covers more of its objects, not more resources. These are never
+ * another owner's secrets: checkGrant accepted `scope` for this owner, so the owner holds a claim
+ * covering it (and the console's owner view already lists the resources inside held scopes), or
+ * it stands for part of one resource the owner holds.
  */
-function widenOptions(snapshot: Snapshot, a: ApprovalRow, canonical: string, rights: ReadonlySet<Right>, now: number) {
+function resourcesInside(snapshot: Snapshot, scope: string): string[] {
+  const sorted = sortedScopes(snapshot);
+  const lowerBound = (s: string): number => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((sorted[mid] as { scope: string }).scope < s) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const ids: string[] = [];
+  // Inside `scope`: `scope` itself, then a contiguous run (in sorted order) of what starts with
+  // `scope + "/"`. Siblings such as `scope-x` sort between the two; the jump skips them.
+  let i = lowerBound(scope);
+  for (; i < sorted.length && (sorted[i] as { scope: string }).scope === scope; i++) ids.push((sorted[i] as { id: string }).id);
+  const prefix = scope === "" || scope.endsWith("/") ? scope : scope + "/";
+  if (prefix !== scope) i = lowerBound(prefix);
+  for (; i < sorted.length && (sorted[i] as { scope: string }).scope.startsWith(prefix); i++) ids.push((sorted[i] as { id: string }).id);
+  return ids.sort().slice(0, MAX_COVERS);
+}
+
+/** What one inbox listing computes once per scope: the resources inside it. */
+type CoversCache = Map<string, string[]>;
+
+/**
+ * The enclosing scopes of an object the owner could grant the same rights on (proper ancestors of
+ * its canonical path, most specific first), each with the registered resources inside it: what
+ * else widening would cover. Asked of the kernel's checkGrant against the current registry, so
+ * only what approving could write (approving asks again, inside its transaction).
+ */
+function widenOptions(snapshot: Snapshot, a: ApprovalRow, t: Target, now: number, cache: CoversCache) {
   const options: { scope: string; covers: string[] }[] = [];
-  for (const scope of scopeAncestors(canonical).slice(1)) {
+  for (const scope of scopeAncestors(t.canonical as string).slice(1)) {
     if (options.length >= MAX_WIDEN_OPTIONS) break;
     const proposal: GrantProposal = {
       holder: a.machineId,
       grantor: a.ownerId,
       scope,
-      canRead: rights.has("read"),
-      canWrite: rights.has("write"),
-      canDelegate: rights.has("delegate"),
+      canRead: t.rights.has("read"),
+      canWrite: t.rights.has("write"),
+      canDelegate: t.rights.has("delegate"),
       expiresAt: now + OFFER_TTL_MS,
     };
     if (!checkGrant(snapshot, proposal, now).ok) continue;
-    const covers = snapshot.data.resources
-      .filter((r) => scopeContains(scope, r.scope))
-      .map((r) => r.id)
-      .sort()
-      .slice(0, MAX_COVERS);
-    options.push({ scope, covers });
+    let covers = cache.get(scope);
+    if (covers === undefined) cache.set(scope, (covers = resourcesInside(snapshot, scope)));
+    options.push({ scope, covers: [...covers] });
   }
   return options;
 }
 
-function out(a: ApprovalRow, snapshot?: Snapshot, now = Date.now()) {
+/** Whether listing this row offers widening: a pending, curable request with an object reference. */
+function offersWidening(a: ApprovalRow, missing: readonly Missing[]): boolean {
+  return a.status === "PENDING" && a.curable && missing.some((m) => canonicalOf(m) !== undefined);
+}
+
+function out(a: ApprovalRow, snapshot?: Snapshot, now = Date.now(), cache: CoversCache = new Map()) {
   const missing = JSON.parse(a.missingGrants) as Missing[];
-  // Pending approvals of object references offer the scopes the owner could widen to.
+  // Pending approvals of object references offer the scopes the owner could widen to, per
+  // canonical path (every spelling of one object is offered the same scopes).
   const offers = new Map<string, { scope: string; covers: string[] }[]>();
-  if (snapshot !== undefined && a.status === "PENDING" && a.curable) {
-    for (const t of targets(missing)) if (t.canonical !== undefined) offers.set(t.ref, widenOptions(snapshot, a, t.canonical, t.rights, now));
+  if (snapshot !== undefined && offersWidening(a, missing)) {
+    for (const t of targets(missing)) if (t.canonical !== undefined) offers.set(t.canonical, widenOptions(snapshot, a, t, now, cache));
   }
   return {
     id: a.id,
@@ -101,14 +174,14 @@ function out(a: ApprovalRow, snapshot?: Snapshot, now = Date.now()) {
     violations: JSON.parse(a.violations) as Violation[],
     missingGrants: missing.map((m) => {
       const canonical = canonicalOf(m);
-      const offer = offers.get(m.resource);
+      const offer = canonical !== undefined ? offers.get(canonical) : undefined;
       return {
         resource: m.resource,
         right: m.right,
         code: m.code,
         ...(canonical !== undefined ? { canonical } : {}),
         ...(m.resolvedTo !== undefined ? { resolvedTo: m.resolvedTo } : {}),
-        ...(offer !== undefined ? { widenOptions: offer } : {}),
+        ...(offer !== undefined ? { widenOptions: offer.map((o) => ({ scope: o.scope, covers: [...o.covers] })) } : {}),
       };
     }),
     curable: a.curable,
@@ -127,10 +200,11 @@ export async function listApprovals(principal: HumanPrincipal, status?: string) 
     orderBy: { createdAt: "desc" },
     take: 500,
   });
-  // Widening is offered against the registry as it is now; the approval re-checks it when written.
-  const snapshot = rows.some((r) => r.status === "PENDING" && r.curable && r.missingGrants.includes('"canonical"')) ? await currentSnapshot(db) : undefined;
+  // Widening is offered against the registry as it is now; approving re-checks it when it writes.
+  const snapshot = rows.some((r) => offersWidening(r, JSON.parse(r.missingGrants) as Missing[])) ? await snapshotIn(db) : undefined;
   const now = Date.now();
-  return rows.map((r) => out(r, snapshot, now));
+  const cache: CoversCache = new Map();
+  return rows.map((r) => out(r, snapshot, now, cache));
 }
 
 async function ownApproval(tx: Tx, principal: HumanPrincipal, id: string): Promise<ApprovalRow> {
@@ -150,37 +224,40 @@ async function decide(tx: Tx, a: ApprovalRow, data: { status: "APPROVED" | "REFU
 }
 
 /**
- * The scope each widened reference is granted on instead of exactly the object. Refuses (400,
- * before anything is decided) a reference the action did not lack authority on or that is not an
- * object reference, a reference named twice, and a scope that is not a valid scope containing the
- * object's canonical path. Whether the owner may grant that scope is the kernel's to say.
+ * The scope each widened object is granted on instead of exactly the object, by target key.
+ * Refuses (400 VALIDATION_FAILED, before anything is decided or written) a reference that is not
+ * an object reference this approval lacks authority on, one object (under any spelling) widened
+ * to two different scopes, and a scope that is not a valid scope containing the object's
+ * canonical path. Whether the owner may grant that scope is the kernel's to say (checkGrant).
  */
 function widenScopes(missing: readonly Missing[], widen: Widen | undefined): Map<string, string> {
   const chosen = new Map<string, string>();
   if (widen === undefined) return chosen;
-  const byRef = new Map(targets(missing).map((t) => [t.ref, t]));
+  const byRef = new Map<string, Target>();
+  for (const t of targets(missing)) if (t.canonical !== undefined) for (const ref of t.refs) byRef.set(ref, t);
   for (const w of widen) {
     const t = byRef.get(w.ref);
     if (t === undefined || t.canonical === undefined) throw new ApiError("VALIDATION_FAILED", `widen: ${JSON.stringify(w.ref)} is not an object reference this approval lacks authority on`);
-    if (chosen.has(w.ref)) throw new ApiError("VALIDATION_FAILED", `widen: ${JSON.stringify(w.ref)} is named twice`);
     const v = validateScope(w.scope);
     if (!v.ok) throw new ApiError("VALIDATION_FAILED", `widen: scope ${JSON.stringify(w.scope)}: ${v.reason}`);
     if (!scopeContains(w.scope, t.canonical)) throw new ApiError("VALIDATION_FAILED", `widen: scope ${JSON.stringify(w.scope)} does not contain ${JSON.stringify(t.canonical)}`);
-    chosen.set(w.ref, w.scope);
+    const earlier = chosen.get(t.key);
+    if (earlier !== undefined && earlier !== w.scope) throw new ApiError("VALIDATION_FAILED", `widen: ${JSON.stringify(t.canonical)} is widened to two scopes (${JSON.stringify(earlier)}, ${JSON.stringify(w.scope)})`);
+    chosen.set(t.key, w.scope);
   }
   return chosen;
 }
 
 /**
- * One narrow grant per entry, with only the rights the action lacked there: a resource id as
- * itself; an object reference as a scope claim on exactly its canonical path, or on the scope the
- * owner chose to widen to.
+ * One narrow grant per target, with only the rights the action lacked there: a resource id as
+ * itself; an object as a scope claim on exactly its canonical path, or on the scope the owner
+ * chose to widen to.
  */
 function grantsFor(a: ApprovalRow, expiresAt: number, widened: ReadonlyMap<string, string>): GrantProposal[] {
   return targets(JSON.parse(a.missingGrants) as Missing[]).map((t) => ({
     holder: a.machineId,
     grantor: a.ownerId,
-    ...(t.canonical !== undefined ? { scope: widened.get(t.ref) ?? t.canonical } : { resource: t.ref }),
+    ...(t.canonical !== undefined ? { scope: widened.get(t.key) ?? t.canonical } : { resource: t.resource }),
     canRead: t.rights.has("read"),
     canWrite: t.rights.has("write"),
     canDelegate: t.rights.has("delegate"),
