@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { ConsoleRegistry, ConsoleStats, StatsWindow } from "../contracts/console";
 import { VIOLATION_CODES, type Claim, type Halt, type RegistryData, type ViolationCode } from "../kernel/types";
 import { formatIso } from "../kernel/iso-time";
-import { scopeContains } from "../kernel/scope";
+import { scopeAncestors, scopeContains } from "../kernel/scope";
 import type { Snapshot } from "../kernel/snapshot";
 import { authenticate, type HumanPrincipal } from "./auth";
 import { getDb } from "./db/client";
@@ -46,13 +46,35 @@ function claimTarget(snapshot: Snapshot, c: Claim): string | undefined {
   return c.scope ?? (c.resource !== undefined ? snapshot.resource(c.resource)?.scope : undefined);
 }
 
-/** Whether claim `upstream` (held by a grantor) could back claim `c` (granted by that grantor). */
+/**
+ * Whether claim `upstream` (held by a grantor) could back claim `c` (granted by that grantor).
+ * A claim on a resource may back a scope claim inside that resource's scope: the kernel lets a
+ * holder of a resource grant part of it (a scope that stands for part of that one resource,
+ * issue 10). This over-approximates the kernel's rule (it ignores resources registered inside the
+ * scope); the view only needs every claim that could back, and the browser's kernel decides.
+ */
 function mayBack(snapshot: Snapshot, upstream: Claim, c: Claim): boolean {
   if (!upstream.canDelegate) return false;
   if (c.resource !== undefined && upstream.resource === c.resource) return true;
-  if (upstream.scope === undefined) return false;
   const target = claimTarget(snapshot, c);
-  return target !== undefined && scopeContains(upstream.scope, target);
+  if (target === undefined) return false;
+  if (upstream.scope !== undefined) return scopeContains(upstream.scope, target);
+  if (c.scope === undefined || upstream.resource === undefined) return false;
+  const held = snapshot.resource(upstream.resource);
+  return held !== undefined && scopeContains(held.scope, c.scope);
+}
+
+/**
+ * The most specific registered resources whose scope contains `scope` (several when they share
+ * that scope: the kernel then resolves objects there to none, and the browser must see that too).
+ * Objects under a scope claim resolve to these unless a resource is registered inside the claim.
+ */
+function containingResources(byScope: ReadonlyMap<string, readonly string[]>, scope: string): readonly string[] {
+  for (const a of scopeAncestors(scope)) {
+    const ids = byScope.get(a);
+    if (ids !== undefined) return ids;
+  }
+  return [];
 }
 
 const MAX_CHAIN_ROUNDS = 64;
@@ -65,8 +87,9 @@ const MAX_CHAIN_ROUNDS = 64;
  *    grantor's claims that could back each one, up to the root. Those reveal only that a human
  *    who shared something with this owner holds it themselves;
  *  - the entities those claims name (id, kind, display name), and machine owners for machines;
- *  - the resources those claims name or cover, and public resources (anyone may read them, and
- *    GET /api/v1/resources lists them to every owner already);
+ *  - the resources those claims name or cover, the resource(s) that objects under the owner's
+ *    scope claims resolve to (the most specific containing each claim's scope), and public
+ *    resources (anyone may read them, and GET /api/v1/resources lists them to every owner already);
  *  - the halts that stop this owner's machines (machine, owner-wide, global).
  * Left out: other owners' machines, resources, claims among themselves and halts. So a what-if
  * in the playground cannot see other writers of a shared resource (WRITE_CONFLICT warnings) —
@@ -108,6 +131,15 @@ export function ownerView(snapshot: Snapshot, ownerId: string): { registry: Regi
   const scopeClaims = [...claims.values()].filter((c) => c.scope !== undefined && mine.has(c.holder));
   const resourceIds = new Set<string>();
   for (const c of claims.values()) if (c.resource !== undefined) resourceIds.add(c.resource);
+  // A scope claim on objects (a file of a resource, a folder in it) needs the resource those
+  // objects resolve to, so the browser's kernel resolves them as the server's does (issue 10).
+  const byScope = new Map<string, string[]>();
+  for (const r of data.resources) {
+    const ids = byScope.get(r.scope);
+    if (ids === undefined) byScope.set(r.scope, [r.id]);
+    else ids.push(r.id);
+  }
+  for (const c of scopeClaims) for (const id of containingResources(byScope, c.scope as string)) resourceIds.add(id);
   const resources = data.resources.filter(
     (r) => r.isPublic || resourceIds.has(r.id) || scopeClaims.some((c) => scopeContains(c.scope as string, r.scope)),
   );
