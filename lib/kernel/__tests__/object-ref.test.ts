@@ -28,6 +28,7 @@ import { policyDenials } from "../policy";
 import { verify } from "../verify";
 import { NOW, materialise, materialiseAction, registrySpecArb, actionSpecArb, type RegistrySpec } from "./arbitraries";
 import { KEY_ID_A, NONCE, makeAction } from "./evidence-fixtures";
+import { project } from "./properties";
 import { Reference, refScopeContains } from "./reference";
 
 const DIR = path.join(import.meta.dirname, "vectors", "references");
@@ -536,22 +537,6 @@ function withObjects(a: Action, objects: readonly ObjectSpec[], base: string): A
     if (!l.includes(e)) l.push(e);
   }
   return { ...a, reads: lists[0], writes: lists[1], delegates: lists[2] };
-}
-
-function project(r: VerifyResult): unknown {
-  return {
-    permitted: r.permitted,
-    violations: r.violations.map((v) => ({
-      code: v.code,
-      ...(v.flag !== undefined ? { flag: v.flag } : {}),
-      ...(v.resource !== undefined ? { resource: v.resource } : {}),
-      ...(v.human !== undefined ? { human: v.human } : {}),
-      ...(v.step !== undefined ? { step: v.step } : {}),
-    })),
-    warnings: r.warnings.map((w) => ({ code: w.code, ...(w.resource !== undefined ? { resource: w.resource } : {}) })),
-    confidence: r.confidence,
-    requiresHumanArbitration: r.requiresHumanArbitration,
-  };
 }
 
 const UNRESOLVED = "\u0000unresolved";

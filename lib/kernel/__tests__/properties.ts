@@ -39,7 +39,8 @@ function runner<Ts extends [unknown, ...unknown[]]>(property: fc.IPropertyWithHo
   return (numRuns, seed) => fc.assert(property, { numRuns, ...(seed !== undefined ? { seed } : {}) });
 }
 
-function project(r: VerifyResult): unknown {
+/** The observable part of a verify result, for comparing two decisions. */
+export function project(r: VerifyResult): unknown {
   return {
     permitted: r.permitted,
     violations: r.violations.map((v) => ({
