@@ -49,6 +49,8 @@ export interface Config {
   /** Next's build directory relative to the project root (FK_NEXT_DIST_DIR, default .next). */
   readonly nextDistDir: string;
   readonly bootstrap: { readonly operatorPassword: string | null; readonly ownerPassword: string | null };
+  /** Test harnesses only (FK_CHECK_RESPONSES=1): route() checks every answer against the route table. */
+  readonly checkResponses: boolean;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +148,7 @@ const Schema = z.object({
     .refine((v) => v === undefined || v === "" || !path.isAbsolute(v), { message: "must be a path relative to the project root (default .next)" }),
   FK_OPERATOR_PASSWORD: optionalText,
   FK_OWNER_PASSWORD: optionalText,
+  FK_CHECK_RESPONSES: oneOf(["0", "1"], "0"),
 });
 
 /** Parses an environment. Pure. Throws ConfigError listing every problem, one a line. */
@@ -180,6 +183,7 @@ export function parseConfig(env: Env): Config {
     nextNodeOptions: (e.FK_NEXT_NODE_OPTIONS ?? "").split(" ").filter(Boolean),
     nextDistDir: e.FK_NEXT_DIST_DIR || ".next",
     bootstrap: { operatorPassword: e.FK_OPERATOR_PASSWORD, ownerPassword: e.FK_OWNER_PASSWORD },
+    checkResponses: e.FK_CHECK_RESPONSES === "1",
   };
 }
 
