@@ -128,10 +128,20 @@ export function serializeAuditExport(input: {
   }
   const lines = [canonicalJson(header), ...(bySize.get(0) ?? [])];
   input.entries.forEach((entry, i) => {
-    lines.push(canonicalJson({ type: "entry", ...entry }));
+    lines.push(serializeEntryLine(entry));
     lines.push(...(bySize.get(i + 1) ?? []));
   });
   return lines.join("\n") + "\n";
+}
+
+/**
+ * One entry as an export line (without the newline): the RFC 8785 canonical JSON of
+ * `{ type: "entry", ...entry }`. The export, the audit stream's sinks (NATS payloads, stdout JSON
+ * Lines, webhook batches) all write entries with this one function, so an entry reads the same
+ * wherever it is shipped. Throws CanonicalizeError for non-JSON data.
+ */
+export function serializeEntryLine(entry: AuditEntry): string {
+  return canonicalJson({ type: "entry", ...entry });
 }
 
 /** One parsed line of an export, or why it could not be parsed. */

@@ -22,6 +22,7 @@ export * from "./policy";
 export * from "./scope";
 export * from "./signing";
 export * from "./snapshot";
+export * from "./stream-batch";
 export * from "./types";
 export * from "./verify";
 export * from "./wire";

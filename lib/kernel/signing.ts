@@ -45,6 +45,12 @@ export const PLAN_DECISION_DOMAIN = "freedom-kernel/plan-decision/v1\n";
 export const AUDIT_ENTRY_DOMAIN = "freedom-kernel/audit-entry/v1\n";
 /** Domain of audit checkpoints (signed Merkle roots). */
 export const CHECKPOINT_DOMAIN = "freedom-kernel/checkpoint/v1\n";
+/**
+ * Domain of audit stream batches (stream-batch.ts): what a webhook receiver checks to know a batch
+ * comes from this kernel and where it sits in the log. Separate, so a batch signature can never
+ * pass for a decision, a permit, a plan, an entry or a checkpoint.
+ */
+export const STREAM_BATCH_DOMAIN = "freedom-kernel/stream-batch/v1\n";
 
 /** Default lifetime of a permit (a live PERMITTED decision). */
 export const DEFAULT_PERMIT_TTL_MS = 60_000;
