@@ -51,6 +51,24 @@ export interface Config {
   readonly bootstrap: { readonly operatorPassword: string | null; readonly ownerPassword: string | null };
   /** Test harnesses only (FK_CHECK_RESPONSES=1): route() checks every answer against the route table. */
   readonly checkResponses: boolean;
+  /** The audit stream's sinks (FK_STREAM_*); every sink null/false: no stream worker. */
+  readonly stream: StreamConfig;
+}
+
+/** Where the audit stream ships the log (lib/server/stream), and how. */
+export interface StreamConfig {
+  /** FK_STREAM_NATS_URL (+ _STREAM, _SUBJECT): JetStream, one subject per entry kind. */
+  readonly nats: { readonly servers: readonly string[]; readonly stream: string; readonly subject: string } | null;
+  /** FK_STREAM_WEBHOOK_URL (+ _SECRET): signed JSON batches over HTTP POST. */
+  readonly webhook: { readonly url: string; readonly secret: string | null } | null;
+  /** FK_STREAM_STDOUT=1: export entry lines on standard output. */
+  readonly stdout: boolean;
+  /** FK_STREAM_BATCH_SIZE: most entries per batch. */
+  readonly batchSize: number;
+  /** FK_STREAM_LEASE_MS: how long a replica's hold on a sink lasts without renewal. */
+  readonly leaseMs: number;
+  /** FK_STREAM_RETRY_MAX_MS: the longest pause between attempts at a failing sink. */
+  readonly retryMaxMs: number;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +167,7 @@ const Schema = z.object({
   FK_OPERATOR_PASSWORD: optionalText,
   FK_OWNER_PASSWORD: optionalText,
   FK_CHECK_RESPONSES: oneOf(["0", "1"], "0"),
+  ...streamSchema(),
 });
 
 /** Parses an environment. Pure. Throws ConfigError listing every problem, one a line. */
@@ -156,8 +175,8 @@ export function parseConfig(env: Env): Config {
   const picked: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
   for (const k of Object.keys(Schema.shape)) if (Object.hasOwn(env, k)) picked[k] = env[k];
   const parsed = Schema.safeParse(picked);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${String(i.path[0] ?? "environment")} ${i.message}`);
+  const problems = [...(parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0] ?? "environment")} ${i.message}`)), ...streamDependencyProblems(picked)];
+  if (!parsed.success || problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`, problems);
   }
   const e = parsed.data;
@@ -184,7 +203,109 @@ export function parseConfig(env: Env): Config {
     nextDistDir: e.FK_NEXT_DIST_DIR || ".next",
     bootstrap: { operatorPassword: e.FK_OPERATOR_PASSWORD, ownerPassword: e.FK_OWNER_PASSWORD },
     checkResponses: e.FK_CHECK_RESPONSES === "1",
+    stream: {
+      nats: e.FK_STREAM_NATS_URL ? { servers: e.FK_STREAM_NATS_URL, stream: e.FK_STREAM_NATS_STREAM, subject: e.FK_STREAM_NATS_SUBJECT } : null,
+      webhook: e.FK_STREAM_WEBHOOK_URL ? { url: e.FK_STREAM_WEBHOOK_URL, secret: e.FK_STREAM_WEBHOOK_SECRET ?? null } : null,
+      stdout: e.FK_STREAM_STDOUT === "1",
+      batchSize: e.FK_STREAM_BATCH_SIZE,
+      leaseMs: e.FK_STREAM_LEASE_MS,
+      retryMaxMs: e.FK_STREAM_RETRY_MAX_MS,
+    },
   };
+}
+
+// ------------------------------------------------------------------------------------------------
+// The audit stream (FK_STREAM_*)
+// ------------------------------------------------------------------------------------------------
+
+const NATS_TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** The FK_STREAM_* variables. URLs may carry credentials: messages name their scheme at most. */
+function streamSchema() {
+  return {
+    FK_STREAM_NATS_URL: z
+      .string()
+      .optional()
+      .transform((v, ctx): string[] | null => {
+        if (v === undefined || v.trim() === "") return null;
+        const servers = v.split(",").map((s) => s.trim());
+        for (const s of servers) {
+          let ok = false;
+          try {
+            const u = new URL(s);
+            ok = (u.protocol === "nats:" || u.protocol === "tls:") && u.hostname !== "" && u.pathname.replace(/^\/$/, "") === "" && !u.search && !u.hash;
+          } catch {
+            ok = false;
+          }
+          if (!ok) {
+            ctx.addIssue({ code: "custom", message: "is not a NATS server URL (its value is not shown); expected nats://host:port or tls://host:port, several separated by commas" });
+            return z.NEVER;
+          }
+        }
+        return servers;
+      }),
+    FK_STREAM_NATS_STREAM: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === "") return "FREEDOM_KERNEL_AUDIT";
+        if (!NATS_TOKEN.test(v.trim()) || v.trim().length > 64) {
+          ctx.addIssue({ code: "custom", message: `${show(v)} is not a JetStream stream name; expected 1-64 characters of A-Z, a-z, 0-9, _ and - (default FREEDOM_KERNEL_AUDIT)` });
+          return z.NEVER;
+        }
+        return v.trim();
+      }),
+    FK_STREAM_NATS_SUBJECT: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === "") return "freedom-kernel.audit";
+        const t = v.trim();
+        if (t.length > 200 || !t.split(".").every((token) => NATS_TOKEN.test(token))) {
+          ctx.addIssue({ code: "custom", message: `${show(v)} is not a subject prefix; expected dot-separated tokens of A-Z, a-z, 0-9, _ and -, no wildcards (default freedom-kernel.audit)` });
+          return z.NEVER;
+        }
+        return t;
+      }),
+    FK_STREAM_WEBHOOK_URL: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (v === undefined || v.trim() === "") return null;
+        try {
+          const u = new URL(v.trim());
+          if ((u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "" && !u.hash) return u.toString();
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: "custom", message: "is not an http:// or https:// URL (its value is not shown)" });
+        return z.NEVER;
+      }),
+    FK_STREAM_WEBHOOK_SECRET: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || v === "" || v.length >= 16, {
+        message: "is too short (its value is secret and not shown); expected at least 16 characters, or leave it unset to send batches without an HMAC header",
+      })
+      .transform((v) => (v ? v : null)),
+    FK_STREAM_STDOUT: oneOf(["0", "1"], "0"),
+    FK_STREAM_BATCH_SIZE: integer(1, 10_000, 500, "entries"),
+    FK_STREAM_LEASE_MS: integer(1_000, 600_000, 15_000, "milliseconds"),
+    FK_STREAM_RETRY_MAX_MS: integer(100, 3_600_000, 30_000, "milliseconds"),
+  };
+}
+
+/** Settings that mean nothing without their sink's URL: a typo in the URL's name must not pass silently. */
+function streamDependencyProblems(env: Env): string[] {
+  const set = (k: string) => (env[k] ?? "").trim() !== "";
+  const problems: string[] = [];
+  for (const k of ["FK_STREAM_NATS_STREAM", "FK_STREAM_NATS_SUBJECT"]) {
+    if (set(k) && !set("FK_STREAM_NATS_URL")) problems.push(`${k} is set but FK_STREAM_NATS_URL is not; set the NATS server URL or unset ${k}`);
+  }
+  if (set("FK_STREAM_WEBHOOK_SECRET") && !set("FK_STREAM_WEBHOOK_URL")) {
+    problems.push("FK_STREAM_WEBHOOK_SECRET is set but FK_STREAM_WEBHOOK_URL is not; set the webhook URL or unset the secret");
+  }
+  return problems;
 }
 
 function database(url: string, dataDir: string, pgUser: string | null): DatabaseConfig {

@@ -145,3 +145,70 @@ describe("parseConfig", () => {
     expect(parseConfig(e).permitTtlMs).toBe(60_000);
   });
 });
+
+describe("the audit stream's configuration (FK_STREAM_*)", () => {
+  it("is off by default, with the documented defaults", () => {
+    expect(parseConfig({}).stream).toEqual({ nats: null, webhook: null, stdout: false, batchSize: 500, leaseMs: 15_000, retryMaxMs: 30_000 });
+  });
+
+  it("reads every sink", () => {
+    const c = parseConfig({
+      FK_STREAM_NATS_URL: "nats://127.0.0.1:4222, tls://nats.internal:4443",
+      FK_STREAM_NATS_STREAM: "AUDIT_1",
+      FK_STREAM_NATS_SUBJECT: "acme.fk-audit",
+      FK_STREAM_WEBHOOK_URL: "https://siem.example/ingest?src=fk",
+      FK_STREAM_WEBHOOK_SECRET: "a-shared-secret-of-32-characters",
+      FK_STREAM_STDOUT: "1",
+      FK_STREAM_BATCH_SIZE: "100",
+      FK_STREAM_LEASE_MS: "2000",
+      FK_STREAM_RETRY_MAX_MS: "500",
+    });
+    expect(c.stream).toEqual({
+      nats: { servers: ["nats://127.0.0.1:4222", "tls://nats.internal:4443"], stream: "AUDIT_1", subject: "acme.fk-audit" },
+      webhook: { url: "https://siem.example/ingest?src=fk", secret: "a-shared-secret-of-32-characters" },
+      stdout: true,
+      batchSize: 100,
+      leaseMs: 2000,
+      retryMaxMs: 500,
+    });
+    expect(parseConfig({ FK_STREAM_NATS_URL: "nats://127.0.0.1:4222" }).stream.nats).toEqual({
+      servers: ["nats://127.0.0.1:4222"],
+      stream: "FREEDOM_KERNEL_AUDIT",
+      subject: "freedom-kernel.audit",
+    });
+    expect(parseConfig({ FK_STREAM_WEBHOOK_URL: "http://127.0.0.1:9000/hook" }).stream.webhook).toEqual({ url: "http://127.0.0.1:9000/hook", secret: null });
+  });
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ["a NATS URL of another scheme", { FK_STREAM_NATS_URL: "http://127.0.0.1:4222" }, /^FK_STREAM_NATS_URL is not a NATS server URL/],
+    ["one bad server in a list", { FK_STREAM_NATS_URL: "nats://a:4222,b c" }, /^FK_STREAM_NATS_URL is not a NATS server URL/],
+    ["a stream name with a dot", { FK_STREAM_NATS_URL: "nats://a:4222", FK_STREAM_NATS_STREAM: "AUDIT.X" }, /^FK_STREAM_NATS_STREAM "AUDIT.X" is not a JetStream stream name/],
+    ["a wildcard subject", { FK_STREAM_NATS_URL: "nats://a:4222", FK_STREAM_NATS_SUBJECT: "audit.>" }, /^FK_STREAM_NATS_SUBJECT "audit.>" is not a subject prefix/],
+    ["an empty subject token", { FK_STREAM_NATS_URL: "nats://a:4222", FK_STREAM_NATS_SUBJECT: "audit..x" }, /^FK_STREAM_NATS_SUBJECT .* no wildcards/],
+    ["a webhook that is not http", { FK_STREAM_WEBHOOK_URL: "ftp://siem.example/x" }, /^FK_STREAM_WEBHOOK_URL is not an http:\/\/ or https:\/\/ URL/],
+    ["a short webhook secret", { FK_STREAM_WEBHOOK_URL: "https://siem.example/x", FK_STREAM_WEBHOOK_SECRET: "short" }, /^FK_STREAM_WEBHOOK_SECRET is too short/],
+    ["FK_STREAM_STDOUT=yes", { FK_STREAM_STDOUT: "yes" }, /^FK_STREAM_STDOUT "yes" is not one of 0, 1/],
+    ["a batch of 0", { FK_STREAM_BATCH_SIZE: "0" }, /^FK_STREAM_BATCH_SIZE "0" is out of range; expected an integer number of entries from 1 to 10000/],
+    ["a lease under a second", { FK_STREAM_LEASE_MS: "500" }, /^FK_STREAM_LEASE_MS "500" is out of range/],
+    ["a stream name without a NATS URL", { FK_STREAM_NATS_STREAM: "AUDIT" }, /^FK_STREAM_NATS_STREAM is set but FK_STREAM_NATS_URL is not/],
+    ["a secret without a webhook", { FK_STREAM_WEBHOOK_SECRET: "a-shared-secret-of-32-characters" }, /^FK_STREAM_WEBHOOK_SECRET is set but FK_STREAM_WEBHOOK_URL is not/],
+  ];
+  it.each(bad)("refuses %s", (_name, e, message) => {
+    const p = problems(e);
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(message);
+  });
+
+  it("never prints a URL's credentials or the webhook secret, and lists stream problems with the others", () => {
+    const p = problems({
+      FK_STREAM_NATS_URL: "nats://user:natspass@host:4222/path",
+      FK_STREAM_WEBHOOK_URL: "mailto:ops:hookpass@example.com",
+      FK_STREAM_WEBHOOK_SECRET: "tiny-secret",
+      FK_STREAM_NATS_SUBJECT: "a.*",
+      PORT: "0",
+    });
+    expect(p.map((x) => x.split(" ")[0]).sort()).toEqual(["FK_STREAM_NATS_SUBJECT", "FK_STREAM_NATS_URL", "FK_STREAM_WEBHOOK_SECRET", "FK_STREAM_WEBHOOK_URL", "PORT"]);
+    const all = p.join("\n");
+    for (const secret of ["natspass", "hookpass", "tiny-secret"]) expect(all).not.toContain(secret);
+  });
+});
