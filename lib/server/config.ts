@@ -51,6 +51,8 @@ export interface Config {
   readonly bootstrap: { readonly operatorPassword: string | null; readonly ownerPassword: string | null };
   /** Test harnesses only (FK_CHECK_RESPONSES=1): route() checks every answer against the route table. */
   readonly checkResponses: boolean;
+  /** OpenTelemetry traces (OTEL_*, see TracingConfig); null when no OTLP endpoint is set. */
+  readonly tracing: TracingConfig | null;
   /** The audit stream's sinks (FK_STREAM_*); every sink null/false: no stream worker. */
   readonly stream: StreamConfig;
 }
@@ -126,6 +128,124 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v === "" ? null : v));
 
+// ------------------------------------------------------------------------------------------------
+// OpenTelemetry traces (issue 14): the standard OTEL_* variables this server honours. Exporting is
+// OTLP over HTTP with JSON bodies (@opentelemetry/exporter-trace-otlp-http), so only that protocol
+// is accepted; a protocol or exporter we would not honour is refused rather than ignored.
+// ------------------------------------------------------------------------------------------------
+
+export interface TracingConfig {
+  /** Where spans are POSTed: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces. */
+  readonly url: string;
+  /** OTEL_EXPORTER_OTLP_HEADERS, then OTEL_EXPORTER_OTLP_TRACES_HEADERS (values may be secrets: never printed). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** OTEL_SERVICE_NAME, default freedom-kernel. */
+  readonly serviceName: string;
+  /** OTEL_EXPORTER_OTLP_TIMEOUT, default 10000 ms per export. */
+  readonly timeoutMs: number;
+}
+
+/** An OTLP/HTTP endpoint: an absolute http(s) URL without credentials (those go in the headers). */
+function otlpEndpoint(suffix: string) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx): string | null => {
+      if (v === undefined || v.trim() === "") return null;
+      const expected = `expected the OTLP/HTTP collector's URL, e.g. http://localhost:4318${suffix}`;
+      // Text with an "@" may hold credentials: such a value is never shown.
+      const shown = v.includes("@") ? "(value not shown)" : show(v.trim());
+      let u: URL;
+      try {
+        u = new URL(v.trim());
+      } catch {
+        ctx.addIssue({ code: "custom", message: `${shown} is not a URL; ${expected}` });
+        return z.NEVER;
+      }
+      if (u.username || u.password) {
+        ctx.addIssue({ code: "custom", message: `has credentials in the URL (not shown); put them in OTEL_EXPORTER_OTLP_HEADERS instead; ${expected}` });
+        return z.NEVER;
+      }
+      if ((u.protocol !== "http:" && u.protocol !== "https:") || !u.hostname) {
+        ctx.addIssue({ code: "custom", message: `${shown} is not an http:// or https:// URL with a host; ${expected}` });
+        return z.NEVER;
+      }
+      return u.href;
+    });
+}
+
+/** `key=value,key2=value2` (values percent-decoded), as the OTel specification writes headers. */
+const otlpHeaders = z
+  .string()
+  .optional()
+  .transform((v, ctx): Record<string, string> => {
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    if (v === undefined || v.trim() === "") return out;
+    const entries = v.split(",");
+    for (const [i, entry] of entries.entries()) {
+      if (entry.trim() === "") continue;
+      const eq = entry.indexOf("=");
+      const name = eq > 0 ? entry.slice(0, eq).trim() : "";
+      let value: string | null = null;
+      try {
+        value = eq > 0 ? decodeURIComponent(entry.slice(eq + 1).trim()) : null;
+      } catch {
+        value = null;
+      }
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || value === null || /[\r\n\0]/.test(value)) {
+        // Values are often API keys: say which entry, never what it holds.
+        ctx.addIssue({ code: "custom", message: `entry ${i + 1} is not a header name=value (values are not shown); expected e.g. authorization=Bearer%20…,x-team=fk` });
+        return z.NEVER;
+      }
+      out[name.toLowerCase()] = value;
+    }
+    return out;
+  });
+
+const otlpProtocol = z
+  .string()
+  .optional()
+  .refine((v) => v === undefined || v.trim() === "" || v.trim() === "http/json", {
+    message: "is not supported; this server exports OTLP over HTTP with JSON bodies only: set http/json or leave it unset",
+  });
+
+const TRACING_SCHEMA = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint(""),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpEndpoint("/v1/traces"),
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders,
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: otlpHeaders,
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_TIMEOUT: integer(1, 600_000, 10_000, "milliseconds"),
+  OTEL_SERVICE_NAME: optionalText,
+  OTEL_SDK_DISABLED: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || ["", "true", "false"].includes(v.trim().toLowerCase()), { message: "is not true or false (default false)" }),
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || ["", "otlp", "none"].includes(v.trim().toLowerCase()), {
+      message: "is not supported; expected otlp (the default when an endpoint is set) or none",
+    }),
+};
+
+type TracingEnv = { [K in keyof typeof TRACING_SCHEMA]: z.output<(typeof TRACING_SCHEMA)[K]> };
+
+/** Tracing is on when an endpoint is set, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. */
+function tracingConfig(e: TracingEnv): TracingConfig | null {
+  const base = e.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const url = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base === null ? null : `${base.replace(/\/+$/, "")}/v1/traces`);
+  if (url === null) return null;
+  if (e.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true" || e.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === "none") return null;
+  return {
+    url,
+    headers: { ...e.OTEL_EXPORTER_OTLP_HEADERS, ...e.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    serviceName: e.OTEL_SERVICE_NAME ?? "freedom-kernel",
+    timeoutMs: e.OTEL_EXPORTER_OTLP_TIMEOUT,
+  };
+}
+
 const Schema = z.object({
   FK_DATA_DIR: optionalText,
   DATABASE_URL: z
@@ -167,6 +287,7 @@ const Schema = z.object({
   FK_OPERATOR_PASSWORD: optionalText,
   FK_OWNER_PASSWORD: optionalText,
   FK_CHECK_RESPONSES: oneOf(["0", "1"], "0"),
+  ...TRACING_SCHEMA,
   ...streamSchema(),
 });
 
@@ -203,6 +324,7 @@ export function parseConfig(env: Env): Config {
     nextDistDir: e.FK_NEXT_DIST_DIR || ".next",
     bootstrap: { operatorPassword: e.FK_OPERATOR_PASSWORD, ownerPassword: e.FK_OWNER_PASSWORD },
     checkResponses: e.FK_CHECK_RESPONSES === "1",
+    tracing: tracingConfig(e),
     stream: {
       nats: e.FK_STREAM_NATS_URL ? { servers: e.FK_STREAM_NATS_URL, stream: e.FK_STREAM_NATS_STREAM, subject: e.FK_STREAM_NATS_SUBJECT } : null,
       webhook: e.FK_STREAM_WEBHOOK_URL ? { url: e.FK_STREAM_WEBHOOK_URL, secret: e.FK_STREAM_WEBHOOK_SECRET ?? null } : null,

@@ -212,3 +212,65 @@ describe("the audit stream's configuration (FK_STREAM_*)", () => {
     for (const secret of ["natspass", "hookpass", "tiny-secret"]) expect(all).not.toContain(secret);
   });
 });
+
+describe("tracing (OTEL_*)", () => {
+  it("is off without an endpoint, and when the SDK or the traces exporter is disabled", () => {
+    expect(parseConfig({}).tracing).toBeNull();
+    expect(parseConfig({ OTEL_SERVICE_NAME: "kernel-a" }).tracing).toBeNull();
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "TRUE" }).tracing).toBeNull();
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_TRACES_EXPORTER: "none" }).tracing).toBeNull();
+  });
+
+  it("sends to <endpoint>/v1/traces, or to the traces endpoint as given, with the standard defaults", () => {
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).tracing).toEqual({
+      url: "http://collector:4318/v1/traces",
+      headers: {},
+      serviceName: "freedom-kernel",
+      timeoutMs: 10_000,
+    });
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://otel.example/base/" }).tracing?.url).toBe("https://otel.example/base/v1/traces");
+    const c = parseConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://ignored:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:9999/custom",
+      OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc, x-team=fk",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-team=kernel",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_TIMEOUT: "2500",
+      OTEL_SERVICE_NAME: "kernel-eu-1",
+      OTEL_SDK_DISABLED: "false",
+      OTEL_TRACES_EXPORTER: "otlp",
+    });
+    expect(c.tracing).toEqual({ url: "http://traces:9999/custom", headers: { authorization: "Bearer abc", "x-team": "kernel" }, serviceName: "kernel-eu-1", timeoutMs: 2500 });
+  });
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ["an endpoint that is not a URL", { OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" }, /^OTEL_EXPORTER_OTLP_ENDPOINT "collector:4318" is not an http:\/\/ or https:\/\/ URL with a host; expected the OTLP\/HTTP collector's URL, e.g. http:\/\/localhost:4318$/],
+    ["a relative endpoint", { OTEL_EXPORTER_OTLP_ENDPOINT: "localhost" }, /^OTEL_EXPORTER_OTLP_ENDPOINT "localhost" is not a URL; expected the OTLP\/HTTP collector's URL/],
+    ["an endpoint of another scheme", { OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://collector:4317" }, /^OTEL_EXPORTER_OTLP_ENDPOINT "grpc:\/\/collector:4317" is not an http:\/\/ or https:\/\/ URL/],
+    ["a traces endpoint of another scheme", { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "ftp://x/v1/traces" }, /^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT "ftp:\/\/x\/v1\/traces" is not an http:\/\/ or https:\/\/ URL .*e\.g\. http:\/\/localhost:4318\/v1\/traces$/],
+    ["the protobuf protocol", { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }, /^OTEL_EXPORTER_OTLP_PROTOCOL is not supported; this server exports OTLP over HTTP with JSON bodies only/],
+    ["gRPC for traces", { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc" }, /^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL is not supported/],
+    ["a zipkin exporter", { OTEL_TRACES_EXPORTER: "zipkin" }, /^OTEL_TRACES_EXPORTER is not supported; expected otlp/],
+    ["OTEL_SDK_DISABLED=1", { OTEL_SDK_DISABLED: "1" }, /^OTEL_SDK_DISABLED is not true or false/],
+    ["a timeout of 0", { OTEL_EXPORTER_OTLP_TIMEOUT: "0" }, /^OTEL_EXPORTER_OTLP_TIMEOUT "0" is out of range/],
+  ];
+  it.each(bad)("refuses %s", (_name, e, message) => {
+    const p = problems(e);
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(message);
+  });
+
+  it("never prints credentials in the endpoint or header values", () => {
+    const p = problems({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "https://user:otelpass@collector:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "bad:otelpass2@x",
+      OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer abc,api-key",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-key=%E0%A4%A",
+    });
+    expect(p.map((x) => x.split(" ")[0]).sort()).toEqual(["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"]);
+    expect(p.find((x) => x.startsWith("OTEL_EXPORTER_OTLP_ENDPOINT"))).toMatch(/has credentials in the URL \(not shown\); put them in OTEL_EXPORTER_OTLP_HEADERS/);
+    expect(p.find((x) => x.startsWith("OTEL_EXPORTER_OTLP_HEADERS"))).toMatch(/entry 2 is not a header name=value \(values are not shown\)/);
+    const all = p.join("\n");
+    for (const secret of ["otelpass", "otelpass2", "Bearer abc", "%E0"]) expect(all).not.toContain(secret);
+  });
+});
