@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { childEnv, config } from "../lib/server/config";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const BUILD_INPUTS = ["app", "components", "lib", "public", "proxy.ts", "next.config.ts", "package.json", "package-lock.json", "tsconfig.json"];
+const BUILD_INPUTS = ["app", "components", "lib", "public", "proxy.ts", "instrumentation.ts", "next.config.ts", "package.json", "package-lock.json", "tsconfig.json"];
 
 export function distDir(): string {
   return path.join(root, config().nextDistDir);

@@ -230,7 +230,7 @@ const TRACING_SCHEMA = {
     }),
 };
 
-type TracingEnv = { [K in keyof typeof TRACING_SCHEMA]: z.output<(typeof TRACING_SCHEMA)[K]> };
+type TracingEnv = z.output<z.ZodObject<typeof TRACING_SCHEMA>>;
 
 /** Tracing is on when an endpoint is set, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. */
 function tracingConfig(e: TracingEnv): TracingConfig | null {
