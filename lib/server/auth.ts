@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import { config } from "./config";
 import { ApiError } from "./errors";
 import { getDb } from "./db/client";
+import { beginRequestTrace } from "./tracing";
 
 /**
  * Who is asking. Owners and the operator sign in to the console (session cookie + CSRF token);
@@ -158,8 +159,28 @@ async function humanFromSession(sessionToken: string): Promise<Principal | null>
 /**
  * Resolves the principal of a request, or null when it carries no credentials. A credential that
  * is present but wrong is an error (401), never silently ignored in favour of another one.
+ * On a decision route with tracing on, this is where the decision's trace starts (tracing.ts):
+ * an `authenticate` span, and a finished trace when the caller is refused here.
  */
 export async function authenticate(req: Request): Promise<Principal | null> {
+  const trace = beginRequestTrace(req);
+  if (!trace) return resolvePrincipal(req);
+  let principal: Principal | null;
+  try {
+    principal = await resolvePrincipal(req);
+  } catch (error) {
+    trace.phase("authenticate", trace.start);
+    trace.finish({ outcome: "unauthenticated", reason: error instanceof ApiError ? error.code : "ERROR" });
+    throw error;
+  }
+  trace.phase("authenticate", trace.start);
+  // Decision routes are for agents: no credentials is a 401, a human's a 403 (lib/server/http.ts).
+  if (principal === null) trace.finish({ outcome: "unauthenticated", reason: "UNAUTHENTICATED" });
+  else if (principal.kind !== "agent") trace.finish({ outcome: "forbidden", reason: "FORBIDDEN" });
+  return principal;
+}
+
+async function resolvePrincipal(req: Request): Promise<Principal | null> {
   const bearer = bearerOf(req);
   if (bearer !== null) {
     const op = operatorToken();

@@ -25,6 +25,7 @@ import { currentSnapshot, SnapshotUnavailableError, type Tx } from "./registry";
 import { SignerUnavailableError } from "./signer";
 import { forgetToken, rememberToken, sha256Hex } from "./auth";
 import { actionIdReused, planDigest, priorPermit, recordIssued, voidReason, type IssuedPermitRow } from "./permits";
+import { takeDecisionTrace, traceClock, type DecisionTrace } from "./tracing";
 
 
 /**
@@ -34,6 +35,9 @@ import { actionIdReused, planDigest, priorPermit, recordIssued, voidReason, type
  * decides every queued request against that one snapshot, and appends all their entries, so a
  * burst costs one commit instead of one per decision. No answer leaves before its commit; if the
  * transaction fails, every request in it gets a refusal (never a permit) and the failure is logged.
+ * With tracing on (tracing.ts) each job carries its DecisionTrace: its own verify, sign and append
+ * phases are noted as they run, its batch's queue wait, snapshot and commit once the batch is done,
+ * and the spans are emitted after the answer is handed back.
  */
 
 export interface SignedDecisionOut {
@@ -59,6 +63,7 @@ interface VerifyJob {
   input: unknown;
   session: string | undefined;
   started: bigint;
+  trace: DecisionTrace | null;
   resolve: (out: SignedDecisionOut) => void;
   reject: (e: unknown) => void;
 }
@@ -69,6 +74,7 @@ interface PlanJob {
   input: unknown[] | MalformedBody;
   session: string | undefined;
   started: bigint;
+  trace: DecisionTrace | null;
   resolve: (out: SignedPlanOut) => void;
   reject: (e: unknown) => void;
 }
@@ -219,6 +225,8 @@ function withViolation(result: VerifyResult, violation: Violation): VerifyResult
 }
 
 async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job: VerifyJob, taints: Map<string, string>) {
+  const tr = job.trace;
+  const t0 = traceClock(tr !== null);
   const now = Date.now();
   const body = job.input instanceof MalformedBody ? job.input : null;
   const parsed = body ? null : parseAction(job.input);
@@ -232,10 +240,16 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
   if (prior && action) {
     const same = prior.kind === "decision" && prior.actionDigest === actionDigest(action);
     const why = same ? await voidReason(tx, snapshot, prior, now) : "OTHER_ACTION";
-    if (why === null && result.permitted) return storedDecision(prior);
+    if (why === null && result.permitted) {
+      tr?.phase("verify", t0);
+      tr?.note("permit.replayed", true);
+      return storedDecision(prior);
+    }
     // Halted or no longer permitted: the fresh result already says why. Otherwise the id is spent.
     if (why !== null && why !== "HALTED" && why !== "AUTHORITY_CHANGED") result = withViolation(result, actionIdReused(action.actionId, why));
   }
+  const t1 = traceClock(tr !== null);
+  tr?.phase("verify", t0, t1);
   const seq = audit.nextSeq;
   const subject = body
     ? { actor: job.machineId, actionDigest: sha256Hex(body.raw) }
@@ -255,6 +269,8 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
     record = buildDecisionRecord({ ...envelope, actor: job.machineId, actionDigest: rawDigest(null), result: unrepresentable(snapshot) });
     signature = audit.sign(decisionSigningBytes(record));
   }
+  const t2 = traceClock(tr !== null);
+  tr?.phase("sign", t1, t2);
   const owner = snapshot.ownerOf(job.machineId) ?? null;
   audit.append(
     { kind: "decision", record: record as never, signature, keyId: audit.keyId },
@@ -269,6 +285,7 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
   }
   const spent = record.violations.some((v) => v.code === "ACTION_ID_REUSED");
   if (own && !spent) await enqueueApproval(tx, snapshot, action, record, now);
+  tr?.phase("append", t2);
   return { record, signature, keyId: audit.keyId };
 }
 
@@ -283,6 +300,8 @@ function stubAction(actionId: string, machineId: string): Action {
 }
 
 async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job: PlanJob, taints: Map<string, string>) {
+  const tr = job.trace;
+  const t0 = traceClock(tr !== null);
   const now = Date.now();
   const taint = job.session ? await sessionTaint(tx, taints, job.machineId, job.session) : undefined;
   const actions: Action[] = [];
@@ -314,7 +333,11 @@ async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job:
     const first = priors[0];
     const identical = first != null && first.kind === "plan" && first.actionDigest === digest && priors.every((p) => p?.nonce === first.nonce);
     const why = identical ? await voidReason(tx, snapshot, first, now) : null;
-    if (identical && why === null && results.every((r) => r.permitted)) return storedPlan(first);
+    if (identical && why === null && results.every((r) => r.permitted)) {
+      tr?.phase("verify", t0);
+      tr?.note("permit.replayed", true);
+      return storedPlan(first);
+    }
     const seen = new Set<string>();
     results = results.map((r, i) => {
       const id = actions[i]!.actionId;
@@ -329,6 +352,8 @@ async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job:
       return withViolation(r, actionIdReused(id, identical && why !== null ? why : "OTHER_ACTION", i));
     });
   }
+  const t1 = traceClock(tr !== null);
+  tr?.phase("verify", t0, t1);
   const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: audit.nextSeq, ttlMs: config().permitTtlMs, ...(job.session ? { session: job.session } : {}) };
   let record: PlanDecisionRecord;
   let signature: string;
@@ -342,6 +367,8 @@ async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job:
     record = buildPlanDecisionRecord({ ...envelope, results, actions: [stub], snapshot: snapshot.ref });
     signature = audit.sign(planDecisionSigningBytes(record));
   }
+  const t2 = traceClock(tr !== null);
+  tr?.phase("sign", t1, t2);
   const codes = results.flatMap((r) => r.violations);
   audit.append(
     { kind: "plan", record: record as never, signature, keyId: audit.keyId },
@@ -352,6 +379,7 @@ async function decidePlan(tx: Tx, audit: AuditAppender, snapshot: Snapshot, job:
     await recordIssued(tx, { machineId: job.machineId, kind: "plan", actionIds: actions.map((a) => a.actionId), digest, action: actions, record, signature, keyId: audit.keyId });
   }
   if (job.session && record.permitted && planTaint !== undefined) taints.set(SESSION_KEY(job.machineId, job.session), planTaint);
+  tr?.phase("append", t2);
   return { record, signature, keyId: audit.keyId };
 }
 
@@ -396,10 +424,17 @@ async function drain(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.splice(0, MAX_BATCH);
       const outs: unknown[] = [];
+      const traced = batch.some((job) => job.trace !== null);
+      // The batch's shared phases, for traces: transaction begun (lock held), snapshot read,
+      // every decision made (commit starts), committed. 0: not reached (or not traced).
+      const times: BatchTimes = { begun: 0, snapshot: 0, commit: 0, done: 0, version: -1 };
       try {
         await withAuditTransaction(
           async (tx, audit) => {
+            times.begun = traceClock(traced);
             const snapshot = await currentSnapshot(tx);
+            times.snapshot = traceClock(traced);
+            times.version = snapshot.version;
             const taints = new Map<string, string>();
             for (const job of batch) {
               if (!(await tokenStillValid(tx, job.auth, snapshot.version))) {
@@ -408,21 +443,27 @@ async function drain(): Promise<void> {
               }
               outs.push(job.kind === "verify" ? await decideVerify(tx, audit, snapshot, job, taints) : await decidePlan(tx, audit, snapshot, job, taints));
             }
+            times.commit = traceClock(traced);
             await persistTaints(tx, taints);
           },
           { timeoutMs: 10_000 },
         );
       } catch (error) {
-        log("error", "decision batch refused: nothing committed", { size: batch.length, error, code: refusal(error).message.split(":")[0] });
-        for (const job of batch) {
+        const code = refusal(error).message.split(":")[0]!;
+        log("error", "decision batch refused: nothing committed", { size: batch.length, error, code });
+        times.done = traceClock(traced);
+        batch.forEach((job, i) => {
           recordDecision("error", [], job.started);
           job.reject(refusal(error));
-        }
+          finishTrace(job, null, times, batch.length, i, code);
+        });
         continue;
       }
+      times.done = traceClock(traced);
       batch.forEach((job, i) => {
         if (outs[i] instanceof ApiError) {
           job.reject(outs[i]);
+          finishTrace(job, null, times, batch.length, i, "UNAUTHENTICATED");
           return;
         }
         const out = outs[i] as SignedDecisionOut | SignedPlanOut;
@@ -430,6 +471,7 @@ async function drain(): Promise<void> {
         const codes = "steps" in record ? record.steps.flatMap((s) => s.violations.map((v) => v.code)) : record.violations.map((v) => v.code);
         recordDecision(record.permitted ? "permitted" : "blocked", codes, job.started);
         (job.resolve as (o: unknown) => void)(out);
+        finishTrace(job, { record, codes }, times, batch.length, i);
       });
     }
   } finally {
@@ -437,9 +479,49 @@ async function drain(): Promise<void> {
   }
 }
 
+interface BatchTimes {
+  begun: number;
+  snapshot: number;
+  commit: number;
+  done: number;
+  version: number;
+}
+
+/**
+ * Completes a job's trace with its batch's phases and the answer (after it was handed back):
+ * `queue` from joining the queue until its batch's transaction began, then the batch's `snapshot`
+ * and `commit` (the same interval for every decision of the batch). `refused`: the code of a
+ * refusal (the whole batch failed, or the token was revoked meanwhile).
+ */
+function finishTrace(job: Job, answer: { record: DecisionRecord | PlanDecisionRecord; codes: readonly string[] } | null, t: BatchTimes, size: number, index: number, refused?: string): void {
+  const tr = job.trace;
+  if (!tr) return;
+  tr.phase("queue", tr.enqueued, t.begun || t.done);
+  if (t.snapshot) tr.phase("snapshot", t.begun, t.snapshot, { "fk.batch.shared": true });
+  if (t.commit) tr.phase("commit", t.commit, t.done, { "fk.batch.shared": true });
+  tr.note("batch.size", size);
+  tr.note("batch.index", index);
+  if (!answer) {
+    tr.finish({ outcome: refused === "UNAUTHENTICATED" ? "unauthenticated" : "error", machine: job.machineId, ...(refused ? { reason: refused } : {}), ...(t.version >= 0 ? { snapshotVersion: t.version } : {}) });
+    return;
+  }
+  const { record, codes } = answer;
+  tr.finish({
+    outcome: record.permitted ? "permitted" : "blocked",
+    machine: job.machineId,
+    codes,
+    ...(record.auditSeq !== undefined ? { auditSeq: record.auditSeq } : {}),
+    actionIds: "steps" in record ? record.steps.map((s) => s.actionId) : [record.actionId],
+    snapshotVersion: record.snapshot.version,
+    ...("steps" in record ? { extra: { "plan.steps": record.steps.length } } : {}),
+  });
+}
+
 function enqueue<T>(make: (resolve: (out: T) => void, reject: (e: unknown) => void) => Job): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    queue.push(make(resolve, reject));
+    const job = make(resolve, reject);
+    if (job.trace) job.trace.enqueued = traceClock(true);
+    queue.push(job);
     // Let the requests that arrive in the same tick join this batch.
     setImmediate(() => void drain());
   });
@@ -450,9 +532,9 @@ function enqueue<T>(make: (resolve: (out: T) => void, reject: (e: unknown) => vo
  * such as the demo seed, which hold no token).
  */
 export function decide(machineId: string, input: unknown | MalformedBody, session: string | undefined, auth: AgentAuth | "internal"): Promise<SignedDecisionOut> {
-  return enqueue<SignedDecisionOut>((resolve, reject) => ({ kind: "verify", auth, machineId, input, session, started: process.hrtime.bigint(), resolve, reject }));
+  return enqueue<SignedDecisionOut>((resolve, reject) => ({ kind: "verify", auth, machineId, input, session, started: process.hrtime.bigint(), trace: takeDecisionTrace("verify"), resolve, reject }));
 }
 
 export function decidePlanFor(machineId: string, input: unknown[] | MalformedBody, session: string | undefined, auth: AgentAuth | "internal"): Promise<SignedPlanOut> {
-  return enqueue<SignedPlanOut>((resolve, reject) => ({ kind: "plan", auth, machineId, input, session, started: process.hrtime.bigint(), resolve, reject }));
+  return enqueue<SignedPlanOut>((resolve, reject) => ({ kind: "plan", auth, machineId, input, session, started: process.hrtime.bigint(), trace: takeDecisionTrace("plan"), resolve, reject }));
 }

@@ -9,6 +9,7 @@ import { getSigner, withAuditTransaction } from "./audit-log";
 import { ApiError } from "./errors";
 import { currentSnapshot, type Tx } from "./registry";
 import { sha256Hex } from "./auth";
+import { takeDecisionTrace, traceClock } from "./tracing";
 
 /**
  * The permit lifecycle (design §5, §13).
@@ -134,28 +135,65 @@ const REDEEM_MESSAGES: Record<Exclude<RedeemRefusal, "REDEEMED">, string> = {
  * races. Redemptions and refused redemptions of genuine permits are audited.
  */
 export async function redeemPermit(machineId: string, record: unknown, signature: string): Promise<{ redeemed: true; nonce: string; actionId: string }> {
-  const signer = getSigner();
-  const now = Date.now();
-  const check = verifyPermit(record, signature, signer.publicKeyHex, { now, expectedActor: machineId });
-  if (!check.ok) throw new ApiError("PERMIT_INVALID", `the permit is not valid: ${check.reason}`, { reason: check.reason });
-  const permit = record as DecisionRecord;
-  const { result } = await withAuditTransaction(async (tx, audit) => {
-    const snapshot = await currentSnapshot(tx);
-    const row = await priorPermit(tx, machineId, permit.actionId);
-    let refusal: RedeemRefusal | null;
-    if (!row || row.kind !== "decision" || row.nonce !== permit.nonce || row.actionDigest !== permit.actionDigest) refusal = "UNKNOWN_PERMIT";
-    else refusal = await voidReason(tx, snapshot, row, now);
-    const entry = { machine: machineId, nonce: permit.nonce, actionId: permit.actionId, actionDigest: permit.actionDigest, decisionSeq: permit.auditSeq ?? null };
-    const columns = { kind: "system", actorId: machineId, machineId, ownerId: snapshot.ownerOf(machineId) ?? null };
-    if (refusal === null) {
-      await tx.usedNonce.create({ data: { nonce: permit.nonce, machineId } });
-      audit.append({ kind: "system", op: "redeem", ...entry }, columns, now);
-    } else {
-      audit.append({ kind: "system", op: "redeem-refused", reason: refusal, ...entry }, columns, now);
+  const tr = takeDecisionTrace("redeem");
+  const clock = () => traceClock(tr !== null);
+  const t0 = clock();
+  try {
+    const signer = getSigner();
+    const now = Date.now();
+    const check = verifyPermit(record, signature, signer.publicKeyHex, { now, expectedActor: machineId });
+    tr?.phase("verify", t0, clock(), { "fk.stage": "permit" });
+    if (!check.ok) {
+      tr?.finish({ outcome: "refused", machine: machineId, reason: check.reason });
+      throw new ApiError("PERMIT_INVALID", `the permit is not valid: ${check.reason}`, { reason: check.reason });
     }
-    return refusal;
-  });
-  if (result === "REDEEMED") throw new ApiError("PERMIT_REUSED", "this permit was already redeemed", { reason: "REUSED" });
-  if (result !== null) throw new ApiError("PERMIT_INVALID", `the permit is not valid: ${REDEEM_MESSAGES[result]}`, { reason: result });
-  return { redeemed: true, nonce: permit.nonce, actionId: permit.actionId };
+    const permit = record as DecisionRecord;
+    const t1 = clock();
+    let seq = -1;
+    let version = -1;
+    let commitStart = 0;
+    const { result } = await withAuditTransaction(async (tx, audit) => {
+      const t2 = clock();
+      tr?.phase("queue", t1, t2);
+      const snapshot = await currentSnapshot(tx);
+      version = snapshot.version;
+      const t3 = clock();
+      tr?.phase("snapshot", t2, t3);
+      const row = await priorPermit(tx, machineId, permit.actionId);
+      let refusal: RedeemRefusal | null;
+      if (!row || row.kind !== "decision" || row.nonce !== permit.nonce || row.actionDigest !== permit.actionDigest) refusal = "UNKNOWN_PERMIT";
+      else refusal = await voidReason(tx, snapshot, row, now);
+      const t4 = clock();
+      tr?.phase("verify", t3, t4, { "fk.stage": "void" });
+      const entry = { machine: machineId, nonce: permit.nonce, actionId: permit.actionId, actionDigest: permit.actionDigest, decisionSeq: permit.auditSeq ?? null };
+      const columns = { kind: "system", actorId: machineId, machineId, ownerId: snapshot.ownerOf(machineId) ?? null };
+      if (refusal === null) {
+        await tx.usedNonce.create({ data: { nonce: permit.nonce, machineId } });
+        seq = audit.append({ kind: "system", op: "redeem", ...entry }, columns, now).seq;
+      } else {
+        seq = audit.append({ kind: "system", op: "redeem-refused", reason: refusal, ...entry }, columns, now).seq;
+      }
+      commitStart = clock();
+      tr?.phase("append", t4, commitStart);
+      return refusal;
+    });
+    if (commitStart) tr?.phase("commit", commitStart);
+    const reason = result === null ? undefined : result === "REDEEMED" ? "REUSED" : result;
+    tr?.finish({
+      outcome: result === null ? "redeemed" : "refused",
+      machine: machineId,
+      auditSeq: seq,
+      actionIds: [permit.actionId],
+      snapshotVersion: version,
+      ...(reason ? { reason } : {}),
+      ...(permit.auditSeq !== undefined ? { extra: { "permit.decision_seq": permit.auditSeq } } : {}),
+    });
+    if (result === "REDEEMED") throw new ApiError("PERMIT_REUSED", "this permit was already redeemed", { reason: "REUSED" });
+    if (result !== null) throw new ApiError("PERMIT_INVALID", `the permit is not valid: ${REDEEM_MESSAGES[result]}`, { reason: result });
+    return { redeemed: true, nonce: permit.nonce, actionId: permit.actionId };
+  } catch (error) {
+    // A refusal above already finished the trace (finish runs once); anything else is an error.
+    tr?.finish({ outcome: "error", machine: machineId, reason: error instanceof ApiError ? error.code : "ERROR" });
+    throw error;
+  }
 }
