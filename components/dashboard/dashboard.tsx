@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import type { z } from "zod";
-import type { StatsWindow } from "@/lib/contracts/console";
+import type { StatsWindow, StreamSinkStatus } from "@/lib/contracts/console";
 import { useStats } from "@/lib/client/hooks";
 import { usePrincipal } from "../shell/session";
 import { ErrorNote, Loading } from "../ui/bits";
@@ -120,6 +120,53 @@ export function Dashboard({ system }: { system: SystemInfo }) {
           </dl>
         </section>
       </div>
+      {s && s.stream.length > 0 ? <StreamPanel sinks={s.stream} /> : null}
     </>
+  );
+}
+
+const SINK_LABEL: Record<StreamSinkStatus["sink"], string> = { nats: "NATS JetStream", webhook: "Webhook", stdout: "Standard output" };
+
+/** The audit stream (operator only): per sink, how far it is behind the log and who ships to it. */
+function StreamPanel({ sinks }: { sinks: readonly StreamSinkStatus[] }) {
+  return (
+    <section className="card" aria-labelledby="stream-heading" data-testid="stream-panel" style={{ marginTop: 16 }}>
+      <h2 id="stream-heading">Audit stream</h2>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Sink</th>
+            <th>Behind</th>
+            <th>Cursor</th>
+            <th>Shipped by</th>
+            <th>Failures</th>
+            <th>Last shipped</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sinks.map((k) => (
+            <tr key={k.sink} data-testid={`stream-${k.sink}`}>
+              <td>
+                {SINK_LABEL[k.sink]}
+                {k.configured ? null : <span className="small muted"> (not configured here)</span>}
+              </td>
+              <td className={k.lag > 0 && k.failures > 0 ? "status-bad" : undefined}>
+                {k.lag} entr{k.lag === 1 ? "y" : "ies"}
+              </td>
+              <td className="mono small">{k.cursor}</td>
+              <td className="mono small">{k.holder ?? <span className="muted">no replica (lease free)</span>}</td>
+              <td title={k.lastError ?? undefined}>
+                {k.failures}
+                {k.lastError ? <span className="small muted"> · {k.lastError}</span> : null}
+              </td>
+              <td className="small">{k.lastShippedAt ?? "never"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="small muted" style={{ marginTop: 8 }}>
+        At least once, in seq order: the cursor moves only when the sink acknowledged, so an outage delays entries and loses none.
+      </p>
+    </section>
   );
 }

@@ -65,6 +65,26 @@ export type ConsoleRegistry = z.infer<typeof ConsoleRegistry>;
 export const StatsWindow = z.enum(["24h", "7d", "30d"]);
 export const StatsQuery = z.strictObject({ window: StatsWindow.default("7d") });
 
+/** One audit stream sink as the operator's dashboard shows it (lib/server/stream). */
+export const StreamSinkStatus = z.strictObject({
+  sink: z.enum(["nats", "webhook", "stdout"]),
+  /** Whether this replica's configuration names the sink (a row stays after a sink is removed). */
+  configured: z.boolean(),
+  /** Seq of the last entry the sink acknowledged; -1 before the first. */
+  cursor: z.number().int(),
+  /** Entries in the log after the cursor. */
+  lag: z.number().int(),
+  /** The replica holding the lease, while it is unexpired; null when no replica ships to the sink. */
+  holder: z.string().nullable(),
+  leaseUntil: IsoTime.nullable(),
+  takeovers: z.number().int(),
+  /** Consecutive failed deliveries since the last success, and the last failure. */
+  failures: z.number().int(),
+  lastError: z.string().nullable(),
+  lastShippedAt: IsoTime.nullable(),
+});
+export type StreamSinkStatus = z.infer<typeof StreamSinkStatus>;
+
 export const ConsoleStats = z.strictObject({
   window: StatsWindow,
   bucketMs: z.number().int(),
@@ -78,5 +98,7 @@ export const ConsoleStats = z.strictObject({
   machines: z.strictObject({ total: z.number().int(), halted: z.array(z.strictObject({ id: z.string(), displayName: z.string(), owner: z.string() })) }),
   /** True when the window held more decisions than were counted (the counts are a lower bound). */
   truncated: z.boolean(),
+  /** The audit stream's sinks; the operator's view only (empty for owners and without a stream). */
+  stream: z.array(StreamSinkStatus),
 });
 export type ConsoleStats = z.infer<typeof ConsoleStats>;

@@ -1,11 +1,12 @@
 import "server-only";
 import type { z } from "zod";
-import type { ConsoleRegistry, ConsoleStats, StatsWindow } from "../contracts/console";
+import type { ConsoleRegistry, ConsoleStats, StatsWindow, StreamSinkStatus } from "../contracts/console";
 import { VIOLATION_CODES, type Claim, type Halt, type RegistryData, type ViolationCode } from "../kernel/types";
 import { formatIso } from "../kernel/iso-time";
 import { scopeAncestors, scopeContains } from "../kernel/scope";
 import type { Snapshot } from "../kernel/snapshot";
 import { authenticate, type HumanPrincipal } from "./auth";
+import { config } from "./config";
 import { getDb } from "./db/client";
 import { ApiError } from "./errors";
 import { currentSnapshot, SnapshotUnavailableError } from "./registry";
@@ -289,5 +290,37 @@ export async function consoleStats(principal: HumanPrincipal, window: z.infer<ty
     conflicts: { open: openConflicts },
     machines: { total: machineIds.length, halted },
     truncated,
+    stream: principal.kind === "operator" ? await streamStatus(now) : [],
   };
+}
+
+/** Every sink's row (cursor, lease, failures) against the log's head: the whole installation's view. */
+async function streamStatus(now: number): Promise<StreamSinkStatus[]> {
+  const db = getDb();
+  const [rows, head] = await Promise.all([
+    db.streamSink.findMany({ orderBy: { sink: "asc" } }),
+    db.auditEntry.findFirst({ orderBy: { seq: "desc" }, select: { seq: true } }),
+  ]);
+  const settings = config().stream;
+  const configured = { nats: settings.nats !== null, webhook: settings.webhook !== null, stdout: settings.stdout };
+  const headSeq = head?.seq ?? -1;
+  const iso = (d: Date | null) => (d ? formatIso(d.getTime()) : null);
+  return rows.flatMap((r): StreamSinkStatus[] => {
+    if (r.sink !== "nats" && r.sink !== "webhook" && r.sink !== "stdout") return [];
+    const live = r.holder !== null && r.leaseUntil !== null && r.leaseUntil.getTime() >= now;
+    return [
+      {
+        sink: r.sink,
+        configured: configured[r.sink],
+        cursor: r.cursor,
+        lag: Math.max(0, headSeq - r.cursor),
+        holder: live ? r.holder : null,
+        leaseUntil: live ? iso(r.leaseUntil) : null,
+        takeovers: r.takeovers,
+        failures: r.failures,
+        lastError: r.lastError,
+        lastShippedAt: iso(r.lastShippedAt),
+      },
+    ];
+  });
 }

@@ -1,4 +1,5 @@
 import "server-only";
+import { sinkStates } from "./stream/state";
 
 /** Prometheus counters and a latency histogram for decisions, kept per process. */
 const BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
@@ -51,5 +52,29 @@ export function renderMetrics(auditLength: number): string {
   lines.push("# HELP fk_audit_entries Entries in the audit log.");
   lines.push("# TYPE fk_audit_entries gauge");
   lines.push(`fk_audit_entries ${auditLength}`);
+  lines.push(...renderStreamMetrics(auditLength));
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The audit stream, per sink this replica runs (lib/server/stream): the cursor as this replica
+ * last saw it (the standby replicas read it at each lease check), the lag behind the log's head
+ * (head seq - cursor; -1 while the log's length is unknown), whether this replica holds the lease,
+ * and this replica's delivered entries and failed attempts.
+ */
+function renderStreamMetrics(auditLength: number): string[] {
+  const sinks = sinkStates();
+  if (sinks.length === 0) return [];
+  const lines: string[] = [];
+  const gauge = (name: string, help: string, value: (s: (typeof sinks)[number][1]) => number, type = "gauge") => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [sink, s] of sinks) lines.push(`${name}{sink="${sink}"} ${value(s)}`);
+  };
+  gauge("fk_stream_cursor", "Seq of the last audit entry the sink acknowledged (-1: none yet).", (s) => s.cursor);
+  gauge("fk_stream_lag", "Audit entries not yet acknowledged by the sink: head seq - cursor (-1: unknown).", (s) => (auditLength < 0 ? -1 : Math.max(0, auditLength - 1 - s.cursor)));
+  gauge("fk_stream_leader", "1 while this replica holds the sink's lease and ships to it.", (s) => (s.leader ? 1 : 0));
+  gauge("fk_stream_delivered_total", "Audit entries this replica delivered to the sink (redeliveries count again).", (s) => s.delivered, "counter");
+  gauge("fk_stream_failures_total", "Failed delivery attempts by this replica (each is retried).", (s) => s.failures, "counter");
+  gauge("fk_stream_takeovers_total", "Times this replica took the sink's lease.", (s) => s.takeovers, "counter");
+  return lines;
 }
