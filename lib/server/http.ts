@@ -1,35 +1,60 @@
 import "server-only";
 import { z } from "zod";
+import { ErrorBody } from "../contracts";
+import type { Audience, RouteSpec } from "../contracts/routes";
 import { describeJsonError, parseJsonStrict } from "../kernel/json";
 import { authenticate, checkCsrf, type HumanPrincipal, type Principal } from "./auth";
+import { config } from "./config";
 import { ApiError, httpStatus } from "./errors";
 import { log } from "./log";
 
 /**
- * The one wrapper every route handler is built with (design §8, STYLE "dub"): it authenticates,
- * checks the caller's kind against the route's, enforces CSRF on cookie sessions, reads the body
- * with a size limit, parses it with the route's strict zod schema, runs the handler, and maps every
- * error to `{ error: { code, message } }` without leaking internals. Handlers still check object
- * ownership themselves (lib/server services take the principal).
+ * The one wrapper every route handler is built with (design §8, STYLE "dub"). It takes the
+ * route's entry in the route table (lib/contracts/routes.ts) and from it: authenticates, checks
+ * the caller's kind against the entry's audience (and types the handler's principal by it),
+ * enforces CSRF on cookie sessions, reads the body with the entry's size limit, parses body and
+ * query with the entry's strict zod schemas, runs the handler, and maps every error to
+ * `{ error: { code, message } }` without leaking internals (agents: also `permitted: false`).
+ * Handlers still check object ownership themselves (lib/server services take the principal).
+ *
+ * With FK_CHECK_RESPONSES=1 (the test harnesses set it) every answer is also parsed against the
+ * entry's response schema (errors against ErrorBody); a mismatch is logged and answered as
+ * 500 INTERNAL_ERROR, so every test that talks to a server checks every response it gets.
  */
-export type Audience = "public" | "agent" | "human" | "operator";
+export type { Audience };
 
-type Ctx = { params: Promise<Record<string, string | string[] | undefined>> };
+export type AgentPrincipal = Extract<Principal, { kind: "agent" }>;
+export type OperatorPrincipal = Extract<Principal, { kind: "operator" }>;
 
-export interface HandlerArgs<B, Q> {
+/** The principal a handler sees once route() has admitted the caller for `A`. */
+export type PrincipalFor<A extends Audience> = A extends "agent"
+  ? AgentPrincipal
+  : A extends "human"
+    ? HumanPrincipal
+    : A extends "operator"
+      ? OperatorPrincipal
+      : Principal | null;
+
+type ParamNames<P extends string> = P extends `${string}{${infer N}}${infer Rest}` ? N | ParamNames<Rest> : never;
+type BodyOf<S> = S extends { body: infer B extends z.ZodType } ? z.infer<B> : undefined;
+type QueryOf<S> = S extends { query: infer Q extends z.ZodType } ? z.infer<Q> : undefined;
+/**
+ * What a handler returns: a JSON value or a Response it built. Not typed by the response schema:
+ * the services return kernel types (read-only arrays, interfaces, string codes) that serialise to
+ * what the schema accepts without being its zod type; the schema is checked on the wire instead
+ * (FK_CHECK_RESPONSES), where it matters.
+ */
+type ResultOf<_S extends RouteSpec> = unknown;
+
+export interface HandlerArgs<S extends RouteSpec> {
   req: Request;
-  body: B;
-  query: Q;
-  params: Record<string, string>;
-  principal: Principal | null;
+  body: BodyOf<S>;
+  query: QueryOf<S>;
+  params: { readonly [K in ParamNames<S["path"]>]: string };
+  principal: PrincipalFor<S["audience"]>;
 }
 
-interface RouteOptions<BS extends z.ZodType | undefined, QS extends z.ZodType | undefined> {
-  audience: Audience;
-  body?: BS;
-  query?: QS;
-  /** Body limit in bytes; default 64 KiB. */
-  maxBytes?: number;
+export interface RouteOptions<S extends RouteSpec> {
   /**
    * The agent decision routes: a body JSON.parse would read but the strict parser refuses (a
    * duplicated member name, a lone surrogate, too deep) is not a 400 there but a signed, audited
@@ -37,12 +62,11 @@ interface RouteOptions<BS extends z.ZodType | undefined, QS extends z.ZodType | 
    * Called after authentication, the audience check and CSRF, with the parser's reason and the raw
    * text; its answer is the response.
    */
-  onMalformedBody?: (reason: string, raw: string, principal: Principal | null) => Promise<unknown>;
+  onMalformedBody?: (reason: string, raw: string, principal: PrincipalFor<S["audience"]>) => Promise<ResultOf<S>>;
 }
 
-type Infer<S> = S extends z.ZodType ? z.infer<S> : undefined;
-
 const DEFAULT_MAX_BYTES = 64 * 1024;
+const NO_STORE = { "cache-control": "no-store" } as const;
 
 /**
  * A body `JSON.parse` would read but the strict parser refuses — a duplicated member name, a lone
@@ -99,7 +123,7 @@ async function readBody(req: Request, maxBytes: number): Promise<unknown> {
   throw new ApiError("BAD_REQUEST", `the body is not valid JSON: ${describeJsonError(parsed)}`);
 }
 
-function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+function parseWith(schema: z.ZodType, value: unknown, where: string): unknown {
   const result = schema.safeParse(value);
   if (!result.success) {
     throw new ApiError(
@@ -129,68 +153,133 @@ export function errorResponse(error: unknown, audience: Audience): Response {
     error: { code: apiError.code, message: apiError.message, ...(apiError.details !== undefined ? { details: apiError.details } : {}) },
   };
   if (audience === "agent") body.permitted = false;
-  const headers: Record<string, string> = { "cache-control": "no-store" };
+  const headers: Record<string, string> = { ...NO_STORE };
   if (apiError.code === "UNAUTHENTICATED") headers["www-authenticate"] = "Bearer";
   return Response.json(body, { status: httpStatus(apiError.code), headers });
 }
 
-function checkAudience(audience: Audience, principal: Principal | null): void {
-  if (audience === "public") return;
+/**
+ * The caller's principal, admitted for `audience`, or an ApiError. The one place the audience is
+ * checked at run time; the return type is what the handler's `principal` is typed as.
+ */
+function admit<A extends Audience>(audience: A, principal: Principal | null): PrincipalFor<A> {
+  const ok = (p: Principal | null) => p as PrincipalFor<A>;
+  if (audience === "public") return ok(principal);
   if (!principal) throw new ApiError("UNAUTHENTICATED", "sign in, or send a bearer token");
-  switch (audience) {
+  switch (audience as Exclude<Audience, "public">) {
     case "agent":
       if (principal.kind !== "agent") throw new ApiError("FORBIDDEN", "this route is for agents with a machine token");
-      return;
+      return ok(principal);
     case "human":
       if (principal.kind === "agent") throw new ApiError("FORBIDDEN", "machine tokens reach no console or admin route");
-      return;
+      return ok(principal);
     case "operator":
       if (principal.kind !== "operator") throw new ApiError("FORBIDDEN", "this route is for the operator");
-      return;
+      return ok(principal);
     default: {
-      const unreachable: never = audience;
+      const unreachable: never = audience as never;
       return unreachable;
     }
   }
 }
 
-export function route<BS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined>(
-  options: RouteOptions<BS, QS>,
-  handler: (args: HandlerArgs<Infer<BS>, Infer<QS>>) => Promise<unknown>,
+/** The path's `{name}` parameters, from Next's params; a missing one is a 404, never undefined. */
+function pathParams(path: string, raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const params = Object.create(null) as Record<string, string>;
+  for (const [, name] of path.matchAll(/\{(\w+)\}/g)) {
+    const v = Object.hasOwn(raw, name!) ? raw[name!] : undefined;
+    if (typeof v !== "string") throw new ApiError("NOT_FOUND", "no such route");
+    params[name!] = v;
+  }
+  return params;
+}
+
+type Ctx = { params: Promise<Record<string, string | string[] | undefined>> };
+
+export function route<const S extends RouteSpec>(
+  spec: S,
+  handler: (args: HandlerArgs<S>) => Promise<ResultOf<S>>,
+  options: RouteOptions<S> = {},
 ): (req: Request, ctx: Ctx) => Promise<Response> {
-  return async (req, ctx) => {
+  const answer = async (req: Request, ctx: Ctx): Promise<Response> => {
     try {
-      const principal = await authenticate(req);
-      checkAudience(options.audience, principal);
+      const principal = spec.credentials === "ignored" ? null : await authenticate(req);
+      const admitted = admit(spec.audience, principal) as PrincipalFor<S["audience"]>;
       const mutating = req.method !== "GET" && req.method !== "HEAD";
       if (mutating && principal) checkCsrf(req, principal);
-      const rawParams = (await ctx.params) ?? {};
-      const params: Record<string, string> = Object.create(null) as Record<string, string>;
-      for (const [k, v] of Object.entries(rawParams)) if (typeof v === "string") params[k] = v;
+      const params = pathParams(spec.path, (await ctx.params) ?? {});
       let raw: unknown = undefined;
-      if (options.body) {
-        raw = await readBody(req, options.maxBytes ?? DEFAULT_MAX_BYTES);
+      if (spec.body) {
+        raw = await readBody(req, spec.maxBytes ?? DEFAULT_MAX_BYTES);
         if (raw instanceof RefusedJsonBody) {
           if (!options.onMalformedBody) throw new ApiError("BAD_REQUEST", raw.reason);
-          const answer = await options.onMalformedBody(raw.reason, raw.raw, principal);
-          if (answer instanceof Response) return answer;
-          return Response.json(answer, { headers: { "cache-control": "no-store" } });
+          return toResponse(await options.onMalformedBody(raw.reason, raw.raw, admitted));
         }
       }
-      const body = (options.body ? parseWith(options.body, raw, "body") : undefined) as Infer<BS>;
-      const query = (options.query
-        ? parseWith(options.query, Object.fromEntries(new URL(req.url).searchParams), "query")
-        : undefined) as Infer<QS>;
-      const result = await handler({ req, body, query, params, principal });
-      if (result instanceof Response) return result;
-      return Response.json(result, { headers: { "cache-control": "no-store" } });
+      const body = (spec.body ? parseWith(spec.body, raw, "body") : undefined) as BodyOf<S>;
+      const query = (spec.query ? parseWith(spec.query, Object.fromEntries(new URL(req.url).searchParams), "query") : undefined) as QueryOf<S>;
+      return toResponse(await handler({ req, body, query, params: params as HandlerArgs<S>["params"], principal: admitted }));
     } catch (error) {
-      return errorResponse(error, options.audience);
+      return errorResponse(error, spec.audience);
     }
+  };
+  return async (req, ctx) => {
+    const res = await answer(req, ctx);
+    return checkResponses() ? checkResponse(spec, res) : res;
   };
 }
 
-export function requireHuman(principal: Principal | null): HumanPrincipal {
-  if (!principal || principal.kind === "agent") throw new ApiError("FORBIDDEN", "machine tokens reach no console or admin route");
-  return principal;
+function toResponse(result: unknown): Response {
+  return result instanceof Response ? result : Response.json(result, { headers: NO_STORE });
+}
+
+function checkResponses(): boolean {
+  try {
+    return config().checkResponses;
+  } catch {
+    return false; // an invalid configuration stops the server before it serves anything
+  }
+}
+
+/**
+ * Test-only (FK_CHECK_RESPONSES=1): parses what is about to be sent against the route's entry —
+ * the response schema for its success statuses (JSON, or the text for other content types),
+ * ErrorBody for every error — and answers 500 INTERNAL_ERROR instead when it does not match.
+ */
+async function checkResponse(spec: RouteSpec, res: Response): Promise<Response> {
+  const problems = await responseProblems(spec, res.clone());
+  let out = res;
+  if (problems !== null) {
+    log("error", "a response does not match its contract", { route: `${spec.method} ${spec.base ?? "/api/v1"}${spec.path}`, status: res.status, problems });
+    out = errorResponse(new ApiError("INTERNAL_ERROR", `the response does not match the contract of ${spec.method} ${spec.path}: ${problems.slice(0, 5).join("; ")}`), spec.audience);
+  }
+  // Says that the check ran, so a test can tell a checked answer from one that skipped it.
+  const headers = new Headers(out.headers);
+  headers.set(CHECKED_HEADER, "1");
+  return new Response(out.body, { status: out.status, statusText: out.statusText, headers });
+}
+
+/** Set on every answer route() checked against its entry (only with FK_CHECK_RESPONSES=1). */
+export const CHECKED_HEADER = "x-fk-response-checked";
+
+async function responseProblems(spec: RouteSpec, res: Response): Promise<string[] | null> {
+  const type = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
+  const text = await res.text();
+  const success = res.status === (spec.status ?? 200) || (spec.alsoStatus ?? []).includes(res.status);
+  if (!success) {
+    if (res.status < 400) return [`status ${res.status} is not in the route table`];
+    if (type !== "application/json") return [`an error answered as ${type || "no content type"}`];
+    return issues(ErrorBody, parseJsonStrict(text));
+  }
+  const expected = spec.contentType ?? "application/json";
+  if (type !== expected) return [`answered as ${type || "no content type"}, the table says ${expected}`];
+  if (expected !== "application/json") return issues(spec.response, { ok: true, value: text });
+  if (res.headers.get("cache-control") !== "no-store" && spec.credentials !== "ignored") return ["no cache-control: no-store"];
+  return issues(spec.response, parseJsonStrict(text));
+}
+
+function issues(schema: z.ZodType, parsed: ReturnType<typeof parseJsonStrict>): string[] | null {
+  if (!parsed.ok) return [`the body is not JSON: ${describeJsonError(parsed)}`];
+  const result = schema.safeParse(parsed.value);
+  return result.success ? null : result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
 }

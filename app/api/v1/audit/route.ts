@@ -1,7 +1,7 @@
-import { AuditQuery } from "@/lib/contracts";
+import { ROUTES } from "@/lib/contracts/routes";
 import { listAudit } from "@/lib/server/audit-read";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route({ audience: "human", query: AuditQuery }, async ({ query, principal }) => listAudit(requireHuman(principal), query));
+export const GET = route(ROUTES.listAudit, async ({ query, principal }) => listAudit(principal, query));

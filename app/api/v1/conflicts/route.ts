@@ -1,6 +1,7 @@
+import { ROUTES } from "@/lib/contracts/routes";
 import { listConflicts } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route({ audience: "human" }, async ({ principal }) => listConflicts(requireHuman(principal)));
+export const GET = route(ROUTES.listConflicts, async ({ principal }) => listConflicts(principal));

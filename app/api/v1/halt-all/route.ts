@@ -1,7 +1,7 @@
-import { HaltRequest } from "@/lib/contracts";
+import { ROUTES } from "@/lib/contracts/routes";
 import { haltAll } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const POST = route({ audience: "operator", body: HaltRequest }, async ({ body, principal }) => haltAll(requireHuman(principal), body.reason));
+export const POST = route(ROUTES.haltAll, async ({ body, principal }) => haltAll(principal, body.reason));

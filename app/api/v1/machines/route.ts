@@ -1,8 +1,8 @@
-import { CreateMachineRequest } from "@/lib/contracts";
+import { ROUTES } from "@/lib/contracts/routes";
 import { createMachine, listMachines } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const POST = route({ audience: "human", body: CreateMachineRequest }, async ({ body, principal }) => createMachine(requireHuman(principal), body));
-export const GET = route({ audience: "human" }, async ({ principal }) => listMachines(requireHuman(principal)));
+export const POST = route(ROUTES.createMachine, async ({ body, principal }) => createMachine(principal, body));
+export const GET = route(ROUTES.listMachines, async ({ principal }) => listMachines(principal));

@@ -1,6 +1,7 @@
+import { ROUTES } from "@/lib/contracts/routes";
 import { route } from "@/lib/server/http";
 import { openApiDocument } from "@/lib/server/openapi";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route({ audience: "public" }, async () => openApiDocument());
+export const GET = route(ROUTES.openapi, async () => openApiDocument());

@@ -1,8 +1,8 @@
-import { CreateOwnerRequest } from "@/lib/contracts";
+import { ROUTES } from "@/lib/contracts/routes";
 import { createOwner, listOwners } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const POST = route({ audience: "operator", body: CreateOwnerRequest }, async ({ body, principal }) => createOwner(requireHuman(principal), body));
-export const GET = route({ audience: "human" }, async ({ principal }) => listOwners(requireHuman(principal)));
+export const POST = route(ROUTES.createOwner, async ({ body, principal }) => createOwner(principal, body));
+export const GET = route(ROUTES.listOwners, async ({ principal }) => listOwners(principal));

@@ -1,9 +1,9 @@
-import { CreateResourceRequest } from "@/lib/contracts";
+import { ROUTES } from "@/lib/contracts/routes";
 import { createResource, listResources } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
 /** Registers a resource and the owner's root claim over it. */
-export const POST = route({ audience: "human", body: CreateResourceRequest }, async ({ body, principal }) => createResource(requireHuman(principal), body));
-export const GET = route({ audience: "human" }, async ({ principal }) => listResources(requireHuman(principal)));
+export const POST = route(ROUTES.createResource, async ({ body, principal }) => createResource(principal, body));
+export const GET = route(ROUTES.listResources, async ({ principal }) => listResources(principal));

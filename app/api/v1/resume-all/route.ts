@@ -1,6 +1,7 @@
+import { ROUTES } from "@/lib/contracts/routes";
 import { resumeAll } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const POST = route({ audience: "operator" }, async ({ principal }) => resumeAll(requireHuman(principal)));
+export const POST = route(ROUTES.resumeAll, async ({ principal }) => resumeAll(principal));

@@ -1,4 +1,4 @@
-import { VerifyEnvelope } from "@/lib/contracts";
+import { ROUTES } from "@/lib/contracts/routes";
 import { decide, MalformedBody } from "@/lib/server/decisions";
 import { route } from "@/lib/server/http";
 
@@ -9,16 +9,7 @@ export const dynamic = "force-dynamic";
  * body with a duplicated member name is a signed, audited MALFORMED_ACTION decision, not a 400.
  */
 export const POST = route(
-  {
-    audience: "agent",
-    body: VerifyEnvelope,
-    onMalformedBody: async (reason, raw, principal) => {
-      if (principal?.kind !== "agent") throw new Error("unreachable: audience checked");
-      return decide(principal.machineId, new MalformedBody(reason, raw), undefined, principal);
-    },
-  },
-  async ({ body, principal }) => {
-    if (principal?.kind !== "agent") throw new Error("unreachable: audience checked");
-    return decide(principal.machineId, body.action, body.session, principal);
-  },
+  ROUTES.verify,
+  async ({ body, principal }) => decide(principal.machineId, body.action, body.session, principal),
+  { onMalformedBody: async (reason, raw, principal) => decide(principal.machineId, new MalformedBody(reason, raw), undefined, principal) },
 );

@@ -1,10 +1,11 @@
+import { ROUTES } from "@/lib/contracts/routes";
 import { exportAudit } from "@/lib/server/audit-read";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route({ audience: "human" }, async ({ principal }) => {
-  const text = await exportAudit(requireHuman(principal));
+export const GET = route(ROUTES.exportAudit, async ({ principal }) => {
+  const text = await exportAudit(principal);
   return new Response(text, {
     headers: {
       "content-type": "application/x-ndjson; charset=utf-8",

@@ -1,6 +1,7 @@
+import { ROUTES } from "@/lib/contracts/routes";
 import { getMachine } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route({ audience: "human" }, async ({ params, principal }) => getMachine(requireHuman(principal), params.id!));
+export const GET = route(ROUTES.getMachine, async ({ params, principal }) => getMachine(principal, params.id));

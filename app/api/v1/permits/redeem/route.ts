@@ -1,11 +1,8 @@
-import { RedeemRequest } from "@/lib/contracts";
-import { redeemPermit } from "@/lib/server/permits";
+import { ROUTES } from "@/lib/contracts/routes";
 import { route } from "@/lib/server/http";
+import { redeemPermit } from "@/lib/server/permits";
 
 export const dynamic = "force-dynamic";
 
 /** Single use: the second redemption of a permit's nonce is refused (409). */
-export const POST = route({ audience: "agent", body: RedeemRequest }, async ({ body, principal }) => {
-  if (principal?.kind !== "agent") throw new Error("unreachable: audience checked");
-  return redeemPermit(principal.machineId, body.record, body.signature);
-});
+export const POST = route(ROUTES.redeemPermit, async ({ body, principal }) => redeemPermit(principal.machineId, body.record, body.signature));

@@ -1,6 +1,7 @@
+import { ROUTES } from "@/lib/contracts/routes";
 import { revokeToken } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const DELETE = route({ audience: "human" }, async ({ params, principal }) => revokeToken(requireHuman(principal), params.id!));
+export const DELETE = route(ROUTES.revokeToken, async ({ params, principal }) => revokeToken(principal, params.id));

@@ -1,9 +1,7 @@
-import { ApproveRequest } from "@/lib/contracts";
+import { ROUTES } from "@/lib/contracts/routes";
 import { approve } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const POST = route({ audience: "human", body: ApproveRequest }, async ({ body, params, principal }) =>
-  approve(requireHuman(principal), params.id!, body.ttlSeconds, body.widen),
-);
+export const POST = route(ROUTES.approve, async ({ body, params, principal }) => approve(principal, params.id, body.ttlSeconds, body.widen));

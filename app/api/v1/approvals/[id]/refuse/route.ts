@@ -1,9 +1,7 @@
-import { RefuseRequest } from "@/lib/contracts";
+import { ROUTES } from "@/lib/contracts/routes";
 import { refuse } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const POST = route({ audience: "human", body: RefuseRequest }, async ({ body, params, principal }) =>
-  refuse(requireHuman(principal), params.id!, body.reason),
-);
+export const POST = route(ROUTES.refuse, async ({ body, params, principal }) => refuse(principal, params.id, body.reason));

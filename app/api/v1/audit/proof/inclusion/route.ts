@@ -1,9 +1,7 @@
-import { z } from "zod";
+import { ROUTES } from "@/lib/contracts/routes";
 import { inclusion } from "@/lib/server/audit-read";
 import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-const Query = z.strictObject({ seq: z.coerce.number().int().min(0), size: z.coerce.number().int().min(1) });
-
-export const GET = route({ audience: "human", query: Query }, async ({ query }) => inclusion(query.seq, query.size));
+export const GET = route(ROUTES.inclusionProof, async ({ query }) => inclusion(query.seq, query.size));

@@ -1,9 +1,7 @@
-import { ResolveConflictRequest } from "@/lib/contracts";
+import { ROUTES } from "@/lib/contracts/routes";
 import { resolve } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const POST = route({ audience: "human", body: ResolveConflictRequest }, async ({ body, params, principal }) =>
-  resolve(requireHuman(principal), params.id!, body),
-);
+export const POST = route(ROUTES.resolveConflict, async ({ body, params, principal }) => resolve(principal, params.id, body));

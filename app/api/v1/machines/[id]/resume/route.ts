@@ -1,6 +1,7 @@
+import { ROUTES } from "@/lib/contracts/routes";
 import { resumeMachine } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const POST = route({ audience: "human" }, async ({ params, principal }) => resumeMachine(requireHuman(principal), params.id!));
+export const POST = route(ROUTES.resumeMachine, async ({ params, principal }) => resumeMachine(principal, params.id));

@@ -1,6 +1,7 @@
+import { ROUTES } from "@/lib/contracts/routes";
 import { resumeOwner } from "@/lib/server/authority";
-import { requireHuman, route } from "@/lib/server/http";
+import { route } from "@/lib/server/http";
 
 export const dynamic = "force-dynamic";
 
-export const POST = route({ audience: "human" }, async ({ params, principal }) => resumeOwner(requireHuman(principal), params.id!));
+export const POST = route(ROUTES.resumeOwner, async ({ params, principal }) => resumeOwner(principal, params.id));
