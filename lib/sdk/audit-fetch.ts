@@ -14,7 +14,7 @@
  * Not imported by the SDK's index (it uses node:fs); the kernel's CLI dispatches to runAuditFetchCli.
  */
 import fs from "node:fs";
-import { KeysResponse } from "../contracts";
+import { ROUTES } from "../contracts/routes";
 import { parseAuditExport } from "../kernel/audit-export";
 import { apiBase } from "./gate";
 import { exchange, parseJson, type FetchLike } from "./http";
@@ -58,7 +58,9 @@ export async function auditFetch(options: AuditFetchOptions): Promise<AuditFetch
   const api = apiBase(options.url);
   const doFetch: FetchLike = options.fetch ?? ((i, init) => globalThis.fetch(i, init));
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const exp = await exchange(`${api}/audit/export`, {
+  const exportUrl = `${api}${ROUTES.exportAudit.path}`;
+  const keysUrl = `${api}${ROUTES.keys.path}`;
+  const exp = await exchange(exportUrl, {
     method: "GET",
     token: options.token,
     timeoutMs,
@@ -66,20 +68,20 @@ export async function auditFetch(options: AuditFetchOptions): Promise<AuditFetch
     accept: "application/x-ndjson",
     maxBytes: options.maxBytes ?? 1024 * 1024 * 1024,
   });
-  if (exp.kind !== "response") throw new AuditFetchError("UNREACHABLE", `cannot download ${api}/audit/export (${exp.kind})`);
+  if (exp.kind !== "response") throw new AuditFetchError("UNREACHABLE", `cannot download ${exportUrl} (${exp.kind})`);
   if (exp.status !== 200) {
     const body = parseJson(exp.text) as { error?: { code?: string; message?: string } } | undefined;
-    throw new AuditFetchError("REFUSED", `${api}/audit/export answered ${exp.status}${body?.error ? ` ${body.error.code ?? ""}: ${body.error.message ?? ""}` : ""}`);
+    throw new AuditFetchError("REFUSED", `${exportUrl} answered ${exp.status}${body?.error ? ` ${body.error.code ?? ""}: ${body.error.message ?? ""}` : ""}`);
   }
   // Shape only (every line canonical JSON of a known type); verification is `audit verify`'s job.
   const parsed = parseAuditExport(exp.text);
   if (!parsed.ok || parsed.lines[0]?.type !== "header") {
     throw new AuditFetchError("NOT_AN_EXPORT", `the download is not an audit export${parsed.errors[0] ? ` (line ${parsed.errors[0].line}: ${parsed.errors[0].message})` : ""}`);
   }
-  const keys = await exchange(`${api}/keys`, { method: "GET", timeoutMs, fetch: doFetch });
-  if (keys.kind !== "response" || keys.status !== 200) throw new AuditFetchError("UNREACHABLE", `cannot download ${api}/keys`);
-  const keyList = KeysResponse.safeParse(parseJson(keys.text));
-  if (!keyList.success) throw new AuditFetchError("NOT_AN_EXPORT", `${api}/keys is not a key list`);
+  const keys = await exchange(keysUrl, { method: "GET", timeoutMs, fetch: doFetch });
+  if (keys.kind !== "response" || keys.status !== 200) throw new AuditFetchError("UNREACHABLE", `cannot download ${keysUrl}`);
+  const keyList = ROUTES.keys.response.safeParse(parseJson(keys.text));
+  if (!keyList.success) throw new AuditFetchError("NOT_AN_EXPORT", `${keysUrl} is not a key list`);
 
   const keysPath = options.keysOut ?? `${options.out}.keys.json`;
   try {

@@ -24,7 +24,8 @@ import {
 import { isHex } from "../kernel/bytes";
 import { parseIso } from "../kernel/iso-time";
 import type { Action, Flag } from "../kernel/types";
-import { ErrorBody, KeysResponse, RedeemResponse, SignedDecision } from "../contracts";
+import { ErrorBody } from "../contracts";
+import { ROUTES } from "../contracts/routes";
 import { CircuitBreaker, type BreakerState, type BreakerTicket } from "./breaker";
 import { KernelBlockedError, type BlockCode } from "./errors";
 import { exchange, parseJson, type Exchange, type FetchLike } from "./http";
@@ -210,14 +211,14 @@ function unreachable(ex: Exclude<Exchange, { kind: "response" }>, api: string, t
 }
 
 async function checkKernelKey(c: GateConfig): Promise<void> {
-  const ex = await exchange(`${c.api}/keys`, { method: "GET", timeoutMs: c.timeoutMs, fetch: c.fetch });
+  const ex = await exchange(`${c.api}${ROUTES.keys.path}`, { method: "GET", timeoutMs: c.timeoutMs, fetch: c.fetch });
   if (ex.kind !== "response") throw unreachable(ex, c.api, c.timeoutMs);
   if (ex.status !== 200) {
-    throw new KernelBlockedError("KERNEL_UNAVAILABLE", `the kernel at ${c.api} answered ${ex.status} to GET /keys`);
+    throw new KernelBlockedError("KERNEL_UNAVAILABLE", `the kernel at ${c.api} answered ${ex.status} to GET ${ROUTES.keys.path}`);
   }
-  const parsed = KeysResponse.safeParse(parseJson(ex.text));
+  const parsed = ROUTES.keys.response.safeParse(parseJson(ex.text));
   if (!parsed.success || parsed.data.domain !== DECISION_DOMAIN) {
-    throw new KernelBlockedError("BAD_RESPONSE", `${c.api}/keys is not a Freedom Kernel key list`);
+    throw new KernelBlockedError("BAD_RESPONSE", `${c.api}${ROUTES.keys.path} is not a Freedom Kernel key list`);
   }
   const current = parsed.data.keys.filter((k) => k.status === "current").map((k) => k.keyId);
   const pinned = parsed.data.keys.find((k) => k.keyId === c.key.keyId);
@@ -234,7 +235,7 @@ async function checkKernelKey(c: GateConfig): Promise<void> {
  * contract (400) before anything is redeemed or audited; a bad token is refused with 401/403 first.
  */
 async function checkToken(c: GateConfig): Promise<void> {
-  const ex = await exchange(`${c.api}/permits/redeem`, { method: "POST", token: c.token, body: {}, timeoutMs: c.timeoutMs, fetch: c.fetch });
+  const ex = await exchange(`${c.api}${ROUTES.redeemPermit.path}`, { method: "POST", token: c.token, body: {}, timeoutMs: c.timeoutMs, fetch: c.fetch });
   if (ex.kind !== "response") throw unreachable(ex, c.api, c.timeoutMs);
   if (ex.status === 400 && errorBodyOf(ex.text)?.code === "VALIDATION_FAILED") return;
   if (ex.status === 401 || ex.status === 403) {
@@ -279,7 +280,7 @@ class KernelGate implements Gate {
       return refuse("CIRCUIT_OPEN", `the kernel failed ${this.#c.breaker.failureThreshold} times in a row; calls are refused without asking until ${this.#c.breaker.coolDownMs} ms have passed`);
     }
     const body = options.session === undefined ? { action } : { action, session: options.session };
-    const ex = await exchange(`${this.#c.api}/verify`, { method: "POST", token: this.#c.token, body, timeoutMs: this.#c.timeoutMs, fetch: this.#c.fetch, signal: options.signal });
+    const ex = await exchange(`${this.#c.api}${ROUTES.verify.path}`, { method: "POST", token: this.#c.token, body, timeoutMs: this.#c.timeoutMs, fetch: this.#c.fetch, signal: options.signal });
     const [health, decision] = this.#interpretVerify(ex, action, options.session, refuse);
     settle(ticket, health);
     return decision;
@@ -311,7 +312,7 @@ class KernelGate implements Gate {
     }
     if (ex.status !== 200) return this.#httpError(ex.status, ex.text, refuse);
     const json = parseJson(ex.text);
-    if (!SignedDecision.safeParse(json).success) return ["failure", refuse("BAD_RESPONSE", "the kernel's answer is not a signed decision")];
+    if (!ROUTES.verify.response.safeParse(json).success) return ["failure", refuse("BAD_RESPONSE", "the kernel's answer is not a signed decision")];
     // The raw parsed object is what gets verified: nothing is re-serialised or normalised first.
     const { record, signature, keyId } = json as { record: unknown; signature: string; keyId: string };
     const digest = actionDigest(action);
@@ -398,7 +399,7 @@ class KernelGate implements Gate {
 
     const ticket = this.#c.breaker.acquire();
     if (ticket === undefined) throw fail("CIRCUIT_OPEN", "the kernel failed repeatedly; the permit cannot be redeemed now");
-    const ex = await exchange(`${this.#c.api}/permits/redeem`, {
+    const ex = await exchange(`${this.#c.api}${ROUTES.redeemPermit.path}`, {
       method: "POST",
       token: this.#c.token,
       body: { record: permit.record, signature: permit.signature, keyId: permit.keyId },
@@ -413,7 +414,7 @@ class KernelGate implements Gate {
       throw fail(e.code, e.message);
     }
     if (ex.status === 200) {
-      const parsed = RedeemResponse.safeParse(parseJson(ex.text));
+      const parsed = ROUTES.redeemPermit.response.safeParse(parseJson(ex.text));
       if (!parsed.success || parsed.data.nonce !== permit.record.nonce || parsed.data.actionId !== permit.record.actionId) {
         ticket.failure();
         throw fail("BAD_RESPONSE", "the kernel's redemption answer does not match the permit");
@@ -493,12 +494,12 @@ function deepFreeze<T>(value: T): T {
 export async function fetchKernelKey(url: string, options: { fetch?: FetchLike; timeoutMs?: number } = {}): Promise<{ keyId: string; publicKey: string }> {
   const api = apiBase(url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const ex = await exchange(`${api}/keys`, { method: "GET", timeoutMs, fetch: options.fetch ?? ((i, init) => globalThis.fetch(i, init)) });
+  const ex = await exchange(`${api}${ROUTES.keys.path}`, { method: "GET", timeoutMs, fetch: options.fetch ?? ((i, init) => globalThis.fetch(i, init)) });
   if (ex.kind !== "response") throw unreachable(ex, api, timeoutMs);
-  const parsed = KeysResponse.safeParse(parseJson(ex.text));
+  const parsed = ROUTES.keys.response.safeParse(parseJson(ex.text));
   const current = parsed.success ? parsed.data.keys.find((k) => k.status === "current") : undefined;
   if (ex.status !== 200 || current === undefined || !isHex(current.publicKey, 32) || keyIdOf(current.publicKey) !== current.keyId) {
-    throw new KernelBlockedError("BAD_RESPONSE", `${api}/keys did not list a current key`);
+    throw new KernelBlockedError("BAD_RESPONSE", `${api}${ROUTES.keys.path} did not list a current key`);
   }
   return { keyId: current.keyId, publicKey: current.publicKey };
 }
