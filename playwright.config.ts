@@ -74,6 +74,8 @@ export default defineConfig({
       DATABASE_URL: "",
       NEXT_TELEMETRY_DISABLED: "1",
       FK_OPERATOR_TOKEN: process.env.FK_OPERATOR_TOKEN,
+      // Every answer is checked against the route table (lib/contracts/routes.ts); drift is a 500.
+      FK_CHECK_RESPONSES: "1",
     },
   },
 });

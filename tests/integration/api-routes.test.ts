@@ -426,5 +426,28 @@ describe.each(PROVIDERS)("REST API on %s", (_provider, fresh) => {
       expect(text).toMatch(/fk_decisions_total\{outcome="permitted"\} [1-9]/);
       expect(text).toMatch(/fk_audit_entries [1-9]/);
     });
+
+    it("every answer of route() is checked against the route table (FK_CHECK_RESPONSES=1)", async () => {
+      const { openApiDocument } = await import("@/lib/server/openapi");
+      const doc = await call(w.server, "GET", "/openapi.json");
+      // The operations of the served document are the table's (lib/server/__tests__/routes.test.ts
+      // checks the table against the route files and validates the document).
+      const operations = (d: { paths: Record<string, Record<string, unknown>> }) =>
+        Object.entries(d.paths).flatMap(([p, item]) => ["get", "post", "delete"].filter((m) => item[m]).map((m) => `${m} ${p}`)).sort();
+      expect(operations(doc.body)).toEqual(operations(openApiDocument() as never));
+      const answers = [
+        doc,
+        await call(w.server, "GET", "/machines", { token: OPERATOR_TOKEN }),
+        await call(w.server, "POST", "/verify", { body: { action: {} } }), // 401, a refusal
+        await call(w.server, "POST", "/verify", { token: w.tokenA, body: { action: { actionId: "checked", actor: w.machineA, reads: [`data-a-${w.suffix}`] } } }),
+        await asOwner(w, "B", "GET", `/machines/${w.machineA}`), // 404
+        { status: 0, body: null, headers: (await fetch(`${w.server.url}/api/metrics`)).headers },
+        { status: 0, body: null, headers: (await fetch(`${w.server.url}/api/health`)).headers },
+      ];
+      expect(answers.map((a) => a.headers.get("x-fk-response-checked"))).toEqual(answers.map(() => "1"));
+      expect(answers[2]!.body).toMatchObject({ error: { code: "UNAUTHENTICATED" }, permitted: false });
+      expect(answers[3]!.body.record.permitted).toBe(true);
+      expect(w.server.output()).not.toContain("does not match its contract");
+    });
   });
 });

@@ -63,6 +63,9 @@ async function spawnStart(options: StartOptions) {
     FK_SKIP_BUILD: "1",
     FK_LOG_LEVEL: process.env.FK_LOG_LEVEL ?? "info",
     NEXT_TELEMETRY_DISABLED: "1",
+    // Every answer is checked against its entry in the route table (lib/contracts/routes.ts): a
+    // response that drifted from its schema is a 500, so every test talking to a server checks it.
+    FK_CHECK_RESPONSES: "1",
     ...options.env,
   } as unknown as NodeJS.ProcessEnv;
   let out = "";
