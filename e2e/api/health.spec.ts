@@ -11,4 +11,6 @@ test("health reports a migrated embedded SQLite database", async ({ request }) =
   expect(body.database.migrations.applied).toBeGreaterThan(0);
   expect(body.database.migrations.applied).toBe(body.database.migrations.expected);
   expect(body.database.location).toContain("fk-e2e-");
+  // The e2e server checks every answer against the route table (FK_CHECK_RESPONSES=1).
+  expect(res.headers()["x-fk-response-checked"]).toBe("1");
 });
