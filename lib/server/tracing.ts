@@ -313,6 +313,7 @@ class ExportQueue implements SpanProcessor {
   static readonly MAX_BATCH = 512;
   private queue: ReadableSpan[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private inFlight: Promise<void> | null = null;
   private lastWarning = 0;
   private closed = false;
@@ -333,8 +334,11 @@ class ExportQueue implements SpanProcessor {
     }
     this.queue.push(span);
     state.stats.spansQueued++;
-    if (this.queue.length >= ExportQueue.MAX_BATCH) this.kick();
-    else if (!this.timer) {
+    // A full batch goes out on the next turn of the event loop, not inside this call: serialising
+    // it would otherwise run on whichever decision's finish() happened to fill it.
+    if (this.queue.length >= ExportQueue.MAX_BATCH) {
+      if (!this.immediate) this.immediate = setImmediate(() => this.kick());
+    } else if (!this.timer) {
       this.timer = setTimeout(() => this.kick(), this.options.scheduledDelayMs);
       this.timer.unref();
     }
@@ -353,12 +357,15 @@ class ExportQueue implements SpanProcessor {
     await this.forceFlush();
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     await this.exporter.shutdown().catch(() => undefined);
   }
 
   private kick(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = null;
     if (this.inFlight) return; // exportOne looks at the queue again when it is done
     void this.exportOne();
   }
