@@ -99,19 +99,16 @@ export function parseAction(input: unknown): ParseActionResult {
     };
   }
 
-  const action = {
-    actionId: actionId as string,
-    actor: actor as string,
-    reads: lists.reads,
-    writes: lists.writes,
-    delegates: lists.delegates,
-    governsHumans: lists.governsHumans,
-    ...(description !== undefined ? { description } : {}),
-    ...(argument !== undefined ? { argument } : {}),
-    ...flags,
-  };
-  return { ok: true, action };
+  // Members in canonical (RFC 8785) order, so canonicalJson prints the action without reordering
+  // it (the action digest is on the path of every decision).
+  const values: Record<string, unknown> = { actionId, actor, description, argument, ...lists, ...flags };
+  const action: Record<string, unknown> = {};
+  for (const key of ACTION_KEY_ORDER) if (values[key] !== undefined) action[key] = values[key];
+  return { ok: true, action: action as unknown as Action };
 }
+
+/** Every member of a parsed action, sorted by UTF-16 code units (the canonical order). */
+const ACTION_KEY_ORDER: readonly string[] = [...KNOWN_FIELDS].sort();
 
 function readList(name: string, v: unknown, out: string[], errors: string[]): void {
   const arr = readArray(v, name, MAX_ACTION_LIST);

@@ -16,8 +16,8 @@
  */
 import * as ed from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
-import { canonicalBytes, utf8 } from "./canonical";
-import { fromHex, isHex, sha256Hex, toHex, concatBytes } from "./bytes";
+import { canonicalBytes, canonicalJson, utf8 } from "./canonical";
+import { fromHex, isHex, sha256Hex, toHex } from "./bytes";
 import { formatIso, parseIso } from "./iso-time";
 import {
   FLAGS,
@@ -82,7 +82,9 @@ function keyBytes(key: unknown): Uint8Array | undefined {
  * Throws CanonicalizeError when `value` is not representable as canonical JSON.
  */
 export function signingBytes(domain: string, value: unknown): Uint8Array {
-  return concatBytes(utf8(domain), canonicalBytes(value));
+  // One UTF-8 encoding of the joined text: the same bytes as encoding each part (UTF-8 of a
+  // concatenation is the concatenation of the UTF-8s, as neither part ends in half a pair).
+  return utf8(domain + canonicalJson(value));
 }
 
 const KEY_ID = /^ed25519:[0-9a-f]{32}$/;
@@ -426,14 +428,13 @@ function copyViolation(v: {
   readonly step?: number | undefined;
 }): DecisionViolation {
   // Copy field by field: only the documented fields are signed, whatever else the object carries.
-  const out: { -readonly [K in keyof DecisionViolation]: DecisionViolation[K] } = {
-    code: v.code,
-    axiom: v.axiom,
-    message: v.message,
-  };
+  // Members in canonical order (here and in every record builder), so canonicalJson prints the
+  // record as it is, without reordering (a test checks it).
+  const out: { -readonly [K in keyof DecisionViolation]: DecisionViolation[K] } = { axiom: v.axiom, code: v.code } as DecisionViolation;
   if (v.flag !== undefined) out.flag = v.flag;
-  if (v.resource !== undefined) out.resource = v.resource;
   if (v.human !== undefined) out.human = v.human;
+  out.message = v.message;
+  if (v.resource !== undefined) out.resource = v.resource;
   if (v.step !== undefined) out.step = v.step;
   return out;
 }
@@ -512,28 +513,34 @@ export function buildDecisionRecord(input: BuildDecisionInput): DecisionRecord {
     digest = input.actionDigest;
   }
   const env = envelope(input, result.permitted);
+  // Members in canonical order (see copyViolation).
   const record: DecisionRecord = {
-    v: 1,
-    mode: input.mode,
+    actionDigest: digest,
     actionId: result.actionId,
     actor,
-    actionDigest: digest,
-    permitted: result.permitted,
-    violations: result.violations.map(copyViolation),
-    warnings: result.warnings.map(copyWarning),
+    ...(env.auditSeq !== undefined ? { auditSeq: env.auditSeq } : {}),
     confidence: result.confidence,
-    requiresHumanArbitration: result.requiresHumanArbitration,
+    decidedAt: env.decidedAt,
+    ...(env.expiresAt !== undefined ? { expiresAt: env.expiresAt } : {}),
+    keyId: env.keyId,
     manipulationScore: result.manipulationScore,
-    snapshot: { version: result.snapshot.version, digest: result.snapshot.digest },
+    mode: input.mode,
+    nonce: env.nonce,
+    permitted: result.permitted,
+    requiresHumanArbitration: result.requiresHumanArbitration,
     // Copied field by field, and only when non-empty: records of id-only actions keep their bytes.
     ...(result.resolved !== undefined && result.resolved.length > 0
       ? {
           resolved: result.resolved.map((r) =>
-            r.resource === undefined ? { ref: r.ref, canonical: r.canonical } : { ref: r.ref, canonical: r.canonical, resource: r.resource },
+            r.resource === undefined ? { canonical: r.canonical, ref: r.ref } : { canonical: r.canonical, ref: r.ref, resource: r.resource },
           ),
         }
       : {}),
-    ...env,
+    ...(env.session !== undefined ? { session: env.session } : {}),
+    snapshot: { digest: result.snapshot.digest, version: result.snapshot.version },
+    v: 1,
+    violations: result.violations.map(copyViolation),
+    warnings: result.warnings.map(copyWarning),
   };
   if (!isDecisionRecord(record)) {
     throw new DecisionRecordError("the input does not make a well-formed decision record");

@@ -6,6 +6,7 @@ import {
   MAX_CANONICAL_DEPTH,
   canonicalBytes,
   canonicalJson,
+  canonicalJsonGeneral,
 } from "../canonical";
 
 /** Float64 from its IEEE 754 bit pattern, as RFC 8785 Appendix B lists them. */
@@ -150,6 +151,39 @@ describe("canonicalJson: differential against the canonicalize package", () => {
   });
 });
 
+describe("canonicalJson: the JSON.stringify fast path and the general serialiser", () => {
+  // Objects whose keys arrive in any order, with digit-leading keys (array-index-like, which
+  // objects enumerate first), "__proto__" and undefined members: every branch of the fast path.
+  const key = fc.oneof(fc.string(), fc.constantFrom("__proto__", "0", "1", "10", "9", "a", "b", "toJSON", "\u20ac", "\ud83d\ude00"));
+  const tree = fc.letrec((tie) => ({
+    value: fc.oneof({ depthSize: "small" }, fc.jsonValue({ maxDepth: 1 }), tie("object"), tie("array")),
+    array: fc.array(tie("value"), { maxLength: 5 }),
+    object: fc.array(fc.tuple(key, fc.option(tie("value"), { nil: undefined })), { maxLength: 6 }).map((entries) => {
+      const o: Record<string, unknown> = {};
+      for (const [k, v] of entries) Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+      return o;
+    }),
+  })).value;
+
+  it("agree with each other and with the canonicalize package, and leave the input as it was", () => {
+    fc.assert(
+      fc.property(tree, (value) => {
+        const before = canonicalJsonGeneral(value);
+        expect(canonicalJson(value)).toBe(before);
+        expect(canonicalize(value)).toBe(before);
+        expect(canonicalJsonGeneral(value)).toBe(before);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("a value already in order is printed as it is; one out of order is put in order", () => {
+    expect(canonicalJson({ a: 1, b: [{ c: 2, d: "x" }] })).toBe('{"a":1,"b":[{"c":2,"d":"x"}]}');
+    expect(canonicalJson({ b: [{ d: "x", c: 2 }], a: 1 })).toBe('{"a":1,"b":[{"c":2,"d":"x"}]}');
+    expect(canonicalJson({ b: 1, 10: 2, 9: 3, a: undefined })).toBe('{"10":2,"9":3,"b":1}');
+  });
+});
+
 describe("canonicalJson: refusals", () => {
   class Point {
     constructor(
@@ -180,8 +214,14 @@ describe("canonicalJson: refusals", () => {
     ["undefined", undefined],
     ["an undefined array element", [1, undefined]],
     ["nesting deeper than the limit", nested(MAX_CANONICAL_DEPTH + 5)],
+    ["a function as a member", { f: () => 1 }],
+    ["a toJSON method", { toJSON: () => "x" }],
+    ["a symbol in an array", [Symbol("s")]],
+    ["an array hole", [1, , 2]],
+    ["a lone surrogate after a digit key", { 1: "a", b: "\ud800" }],
   ])("refuses %s", (_name, value) => {
     expect(() => canonicalJson(value)).toThrow(CanonicalizeError);
+    expect(() => canonicalJsonGeneral(value)).toThrow(CanonicalizeError);
   });
 
   it("accepts nesting up to the limit", () => {

@@ -23,6 +23,7 @@ import {
   verifyPlanDecision,
   type DecisionRecord,
 } from "../signing";
+import { parseAction } from "../action";
 import { canonicalJson } from "../canonical";
 import { fromHex, toHex } from "../bytes";
 import {
@@ -309,6 +310,23 @@ function livePermit(overrides: Partial<Parameters<typeof buildDecisionRecord>[0]
 }
 
 describe("buildDecisionRecord", () => {
+  it("builds records (and parseAction actions) with members in canonical order, so canonical JSON is JSON.stringify of them", () => {
+    const blocked = buildDecisionRecord({
+      result: { ...permittedResult(), permitted: false, violations: [{ code: "WRITE_DENIED", axiom: "A7", message: "no", resource: "report.txt", flag: "coerces", human: "alice", step: 2 }] },
+      action: makeAction(),
+      mode: "live",
+      now: NOW,
+      nonce: NONCE,
+      keyId: KEY_ID_A,
+      auditSeq: 3,
+      session: "s-1",
+    } as Parameters<typeof buildDecisionRecord>[0]);
+    for (const record of [livePermit(), blocked]) expect(JSON.stringify(record)).toBe(canonicalJson(record));
+    const parsed = parseAction({ writes: ["b"], actor: "bot", coerces: true, actionId: "x", description: "d", reads: ["/a/b"], argument: "arg" });
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(JSON.stringify(parsed.action)).toBe(canonicalJson(parsed.action));
+  });
+
   it("builds the documented record, deterministically", () => {
     const record = livePermit();
     expect(record).toEqual({
