@@ -15,8 +15,8 @@
  *   same run on the same snapshot;
  * - canonicalizeReference alone on 100-character https URLs.
  *
- * Targets: unsigned verify median < 5 µs at every size; a signed decision within 1.3x of a bare
- * signature; references within 1.5x of ids; canonicalization <= 2 µs for a 100-character URL.
+ * Targets: unsigned verify median < 5 µs at every size; a signed decision within 1.5x of a bare
+ * signature (issue 11; 1.3x before); references within 1.5x of ids; canonicalization <= 2 µs for a 100-character URL.
  * The report says plainly when a target is missed and by how much.
  */
 import crypto from "node:crypto";
@@ -24,6 +24,7 @@ import os from "node:os";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { parseAction } from "../lib/kernel/action";
+import { useSha256 } from "../lib/kernel/bytes";
 import { canonicalizeReference } from "../lib/kernel/object-ref";
 import { actionDigest, buildDecisionRecord, decisionSigningBytes, keyIdOf, signBytes } from "../lib/kernel/signing";
 import { buildSnapshot, type Snapshot } from "../lib/kernel/snapshot";
@@ -375,13 +376,18 @@ function main(): void {
   const signedNode = measure(actions, n, (a) => signedDecision(snapshot, a, seq++, nodeSign));
   const bareNoble = measure(messages, nNoble, nobleSign);
   const signedNoble = measure(actions, nNoble, (a) => signedDecision(snapshot, a, seq++, nobleSign));
+  // The server installs node:crypto's SHA-256 for the kernel's hashes (lib/server/signer.ts); the
+  // rows above hash with @noble's, as the browser and the CLI do.
+  useSha256((bytes) => crypto.createHash("sha256").update(bytes).digest());
+  const signedServer = measure(actions, n, (a) => signedDecision(snapshot, a, seq++, nodeSign));
 
   console.log(`signed decision (parse + verify + buildDecisionRecord + canonical bytes + sign), ${rows.at(-1)!.size}-resource registry, ~${sample.length}-byte signed message`);
   console.log("| signer | bare signature median | signed decision median | signed p99 | ratio (median) | signed decisions/s |");
   console.log("|---|---:|---:|---:|---:|---:|");
   const lines: [string, typeof bareNode, typeof signedNode][] = [
-    ["node:crypto Ed25519", bareNode, signedNode],
-    ["@noble/ed25519", bareNoble, signedNoble],
+    ["node:crypto Ed25519, node:crypto SHA-256 (the server)", bareNode, signedServer],
+    ["node:crypto Ed25519, @noble SHA-256", bareNode, signedNode],
+    ["@noble/ed25519, @noble SHA-256 (browser, CLI)", bareNoble, signedNoble],
   ];
   for (const [name, bare, signed] of lines) {
     console.log(`| ${name} | ${us(bare.median)} µs | ${us(signed.median)} µs | ${us(signed.p99)} µs | ${(signed.median / bare.median).toFixed(2)}x | ${fmt(signed.perSecond)} |`);
@@ -389,9 +395,9 @@ function main(): void {
   for (const [name, bare, signed] of lines) {
     const ratio = signed.median / bare.median;
     console.log(
-      ratio <= 1.3
-        ? `target "signed decision within 1.3x of a bare signature" (${name}): MET (${ratio.toFixed(2)}x)`
-        : `target "signed decision within 1.3x of a bare signature" (${name}): MISSED — ${ratio.toFixed(2)}x; the kernel's own work costs ${us(signed.median - bare.median)} µs per decision, ${(((ratio - 1.3) / 1.3) * 100).toFixed(0)}% over the target`,
+      ratio <= 1.5
+        ? `target "signed decision within 1.5x of a bare signature" (${name}): MET (${ratio.toFixed(2)}x)`
+        : `target "signed decision within 1.5x of a bare signature" (${name}): MISSED — ${ratio.toFixed(2)}x; the kernel's own work costs ${us(signed.median - bare.median)} µs per decision, ${(((ratio - 1.5) / 1.5) * 100).toFixed(0)}% over the target`,
     );
   }
 
@@ -411,7 +417,7 @@ function main(): void {
     ["decisionSigningBytes (canonical record)", stage((i) => decisionSigningBytes(records[i]!))],
     ["nonce (16 random bytes, hex)", stage(() => crypto.randomBytes(16).toString("hex"))],
   ];
-  console.log("\nkernel work per signed decision (medians):");
+  console.log("\nkernel work per signed decision (medians, node:crypto SHA-256 as in the server):");
   for (const [name, ns] of parts) console.log(`  ${name.padEnd(52)} ${us(ns).padStart(7)} µs`);
   console.log(`\nheap after all runs: ${mb(heapUsed())} MB`);
 }

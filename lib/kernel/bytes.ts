@@ -40,14 +40,41 @@ export function isHex(text: unknown, byteLength?: number): text is string {
   return byteLength === undefined || text.length === byteLength * 2;
 }
 
+/** A SHA-256 implementation: the 32-byte digest of `bytes`. */
+export type Sha256 = (bytes: Uint8Array) => Uint8Array;
+
+let sha256Impl: Sha256 = sha256;
+
+/** Inputs of the self-test: lengths around the 55/56/64-byte padding edges and two blocks, and 1 kB. */
+const SELF_TEST_LENGTHS = [0, 1, 3, 55, 56, 63, 64, 65, 111, 112, 119, 120, 127, 128, 129, 1000];
+
+/**
+ * Installs a faster SHA-256 for every kernel hash (action digests, audit chain, Merkle tree, key
+ * ids), e.g. node:crypto's in the server, where @noble's pure JavaScript costs several µs per
+ * decision. SHA-256 is SHA-256: the digests are the same bytes, so records, chains and proofs
+ * made with either verify with the other (the browser and the CLI keep @noble's). Before it is
+ * used, `impl` is checked against @noble's on inputs across the padding boundaries; one wrong
+ * digest (or a throw) refuses it with an Error and @noble's stays in use.
+ */
+export function useSha256(impl: Sha256): void {
+  for (const length of SELF_TEST_LENGTHS) {
+    const input = new Uint8Array(length);
+    for (let i = 0; i < length; i++) input[i] = (i * 131 + length) & 0xff;
+    const want = sha256(input);
+    const got = impl(input.slice());
+    if (!(got instanceof Uint8Array) || !bytesEqual(got, want)) throw new Error(`useSha256: the implementation gives a wrong digest for ${length} bytes`);
+  }
+  sha256Impl = impl;
+}
+
 /** SHA-256 of `bytes`. */
 export function sha256Bytes(bytes: Uint8Array): Uint8Array {
-  return sha256(bytes);
+  return sha256Impl(bytes);
 }
 
 /** Lowercase hex SHA-256 of `bytes`. */
 export function sha256Hex(bytes: Uint8Array): string {
-  return toHex(sha256(bytes));
+  return toHex(sha256Impl(bytes));
 }
 
 /** Concatenation of byte arrays. */

@@ -11,8 +11,7 @@
  * round); one verification then costs in proportion to the actor's claims and the resources it
  * names, independent of the registry's size.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
+import { sha256Hex } from "./bytes";
 import { utf8 } from "./canonical";
 import { DEFAULT_LATTICE } from "./ifc";
 import {
@@ -911,7 +910,7 @@ export function registryContentJson(data: RegistryData): string {
 export function buildSnapshot(data: RegistryData): Snapshot {
   try {
     const { data: normalised, entities } = validate(data);
-    const digest = bytesToHex(sha256(utf8(REGISTRY_DIGEST_DOMAIN + registryContentJson(normalised))));
+    const digest = sha256Hex(utf8(REGISTRY_DIGEST_DOMAIN + registryContentJson(normalised)));
     const { ix, claimsOf } = buildIndex(normalised, entities);
     return new FrozenSnapshot(normalised, digest, ix, claimsOf);
   } catch (e) {
