@@ -213,12 +213,12 @@ export function route<const S extends RouteSpec>(
         raw = await readBody(req, spec.maxBytes ?? DEFAULT_MAX_BYTES);
         if (raw instanceof RefusedJsonBody) {
           if (!options.onMalformedBody) throw new ApiError("BAD_REQUEST", raw.reason);
-          return toResponse(await options.onMalformedBody(raw.reason, raw.raw, admitted));
+          return toResponse(spec, await options.onMalformedBody(raw.reason, raw.raw, admitted));
         }
       }
       const body = (spec.body ? parseWith(spec.body, raw, "body") : undefined) as BodyOf<S>;
       const query = (spec.query ? parseWith(spec.query, Object.fromEntries(new URL(req.url).searchParams), "query") : undefined) as QueryOf<S>;
-      return toResponse(await handler({ req, body, query, params: params as HandlerArgs<S>["params"], principal: admitted }));
+      return toResponse(spec, await handler({ req, body, query, params: params as HandlerArgs<S>["params"], principal: admitted }));
     } catch (error) {
       return errorResponse(error, spec.audience);
     }
@@ -229,8 +229,9 @@ export function route<const S extends RouteSpec>(
   };
 }
 
-function toResponse(result: unknown): Response {
-  return result instanceof Response ? result : Response.json(result, { headers: NO_STORE });
+/** A handler's value as JSON with the entry's status (a Response it built is sent as it is). */
+function toResponse(spec: RouteSpec, result: unknown): Response {
+  return result instanceof Response ? result : Response.json(result, { status: spec.status ?? 200, headers: NO_STORE });
 }
 
 function checkResponses(): boolean {

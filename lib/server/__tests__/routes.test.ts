@@ -161,6 +161,13 @@ describe("FK_CHECK_RESPONSES", () => {
       expect(res.headers.get("cache-control")).toBe("no-store");
     });
 
+    it("answers with the entry's status", async () => {
+      const created = { ...spec, status: 201 } as const;
+      const res = await route(created, async () => ({ n: 2 }))(get(), ctx);
+      expect(res.status).toBe(201);
+      expect(res.headers.get("x-fk-response-checked")).toBe("1");
+    });
+
     it("refuses a wrong shape, an unknown key, a wrong status and a wrong content type", async () => {
       const answers: unknown[] = [{ n: "1" }, { n: 1, extra: true }, Response.json({ n: 1 }, { status: 201 }), new Response("n=1", { headers: { "cache-control": "no-store" } })];
       for (const a of answers) {
