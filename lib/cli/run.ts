@@ -12,14 +12,14 @@
  * Exit codes: 0 — a decision was printed, PERMITTED or BLOCKED alike (or the audit export
  * verified); 1 — the audit export failed verification; 2 — unusable input or usage.
  */
-import { canonicalJson } from "../kernel/canonical";
-import { fromHex, sha256Hex, toHex } from "../kernel/bytes";
+import { fromHex, toHex } from "../kernel/bytes";
 import { parseIsoLenient } from "../kernel/iso-time";
 import { verifyAuditExport, type AuditExportSummary } from "../kernel/audit-export";
 import { describeJsonError, parseJsonStrict } from "../kernel/json";
 import { verifyPlan, type PlanResult } from "../kernel/plan";
 import {
   buildDecisionRecord,
+  inputDigest,
   buildPlanDecisionRecord,
   keyIdOf,
   publicKeyOf,
@@ -200,13 +200,6 @@ function onlyActionErrors(errors: readonly string[]): boolean {
   return errors.length > 0 && !errors.some((e) => /^(registry|request)\b/.test(e));
 }
 
-function digestOf(raw: unknown): string {
-  try {
-    return sha256Hex(new TextEncoder().encode(canonicalJson(raw)));
-  } catch {
-    return sha256Hex(new TextEncoder().encode("null"));
-  }
-}
 
 interface Signing {
   readonly secretKey: Uint8Array;
@@ -249,7 +242,7 @@ function decideOne(request: Record<string, unknown>, now: number): Decided {
 function unparsed(actionId: string, raw: unknown): UnparsedStep {
   const actor = isPlainObject(raw) ? raw.actor : undefined;
   const name = isPlainObject(actor) ? actor.name : actor;
-  return { actionId, actor: typeof name === "string" ? name : "", actionDigest: digestOf(raw) };
+  return { actionId, actor: typeof name === "string" ? name : "", actionDigest: inputDigest(raw) };
 }
 
 interface PlanDecided {

@@ -160,6 +160,22 @@ export function actionDigest(action: Action): string {
   return sha256Hex(canonicalBytes(action));
 }
 
+/**
+ * The digest a record carries for input that did not parse as an action (a MALFORMED_ACTION
+ * decision): hex SHA-256 of the canonical JSON of the input as given, or of the text
+ * `unrepresentable` when even that cannot be written (a lone surrogate, a cycle, too deep). The
+ * server, the stateless route and the CLI all use this one definition.
+ */
+export function inputDigest(input: unknown): string {
+  let text: string;
+  try {
+    text = canonicalJson(input);
+  } catch {
+    text = "unrepresentable";
+  }
+  return sha256Hex(utf8(text));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decision records
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { verifyPlan } from "../kernel/plan";
 import {
   actionDigest,
   buildDecisionRecord,
+  inputDigest,
   buildPlanDecisionRecord,
   decisionSigningBytes,
   planDecisionSigningBytes,
@@ -86,15 +87,6 @@ let draining = false;
 
 const nonce = () => crypto.randomBytes(16).toString("hex");
 
-function rawDigest(input: unknown): string {
-  let text: string;
-  try {
-    text = canonicalJson(input);
-  } catch {
-    text = "unrepresentable";
-  }
-  return crypto.createHash("sha256").update(text).digest("hex");
-}
 
 /**
  * A request body the route could not read as one unambiguous JSON value (duplicate member names,
@@ -255,7 +247,7 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
     ? { actor: job.machineId, actionDigest: sha256Hex(body.raw) }
     : own
       ? { action }
-      : { actor: action?.actor ?? job.machineId, actionDigest: action ? rawDigest(action) : rawDigest(job.input) };
+      : { actor: action?.actor ?? job.machineId, actionDigest: action ? inputDigest(action) : inputDigest(job.input) };
   const envelope = { mode: "live" as const, now, nonce: nonce(), keyId: audit.keyId, auditSeq: seq, ttlMs: config().permitTtlMs, ...(job.session ? { session: job.session } : {}) };
   let record: DecisionRecord;
   let signature: string;
@@ -266,7 +258,7 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
     // Input the kernel refused but that cannot even be recorded as given (e.g. a lone surrogate
     // in an id): record a refusal that cites nothing of it, rather than failing the whole batch.
     log("warn", "decision recorded without the unrepresentable input", { machine: job.machineId, error });
-    record = buildDecisionRecord({ ...envelope, actor: job.machineId, actionDigest: rawDigest(null), result: unrepresentable(snapshot) });
+    record = buildDecisionRecord({ ...envelope, actor: job.machineId, actionDigest: inputDigest(null), result: unrepresentable(snapshot) });
     signature = audit.sign(decisionSigningBytes(record));
   }
   const t2 = traceClock(tr !== null);

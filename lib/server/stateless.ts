@@ -1,7 +1,6 @@
 import "server-only";
 import crypto from "node:crypto";
-import { canonicalJson } from "../kernel/canonical";
-import { buildDecisionRecord, buildPlanDecisionRecord, decisionSigningBytes, planDecisionSigningBytes } from "../kernel/signing";
+import { buildDecisionRecord, buildPlanDecisionRecord, decisionSigningBytes, inputDigest, planDecisionSigningBytes } from "../kernel/signing";
 import type { Action } from "../kernel/types";
 import { parseWirePlan, parseWireRequest, renderOriginal, verifyWire, verifyWirePlan } from "../kernel/wire";
 import { getCurrentSigner } from "./audit-log";
@@ -14,15 +13,6 @@ import { getCurrentSigner } from "./audit-log";
  */
 const nonce = () => crypto.randomBytes(16).toString("hex");
 
-function rawDigest(input: unknown): string {
-  let text = "unrepresentable";
-  try {
-    text = canonicalJson(input);
-  } catch {
-    // keep the placeholder: the digest then says "not JSON data"
-  }
-  return crypto.createHash("sha256").update(text).digest("hex");
-}
 
 export async function statelessVerify(body: Record<string, unknown>) {
   const signer = await getCurrentSigner(); // never a retired key (keys:rotate on another replica)
@@ -47,7 +37,7 @@ export async function statelessVerify(body: Record<string, unknown>) {
     now,
     nonce: nonce(),
     keyId: signer.keyId,
-    ...(parsed.ok && parsed.action.actionId === result.actionId ? { action: parsed.action } : { actor: "(unparsed)", actionDigest: rawDigest(body) }),
+    ...(parsed.ok && parsed.action.actionId === result.actionId ? { action: parsed.action } : { actor: "(unparsed)", actionDigest: inputDigest(body) }),
     result,
   });
   return { result, original: renderOriginal(result), record, signature: signer.sign(decisionSigningBytes(record)), keyId: signer.keyId };

@@ -8,6 +8,7 @@ import {
   SigningError,
   actionDigest,
   buildDecisionRecord,
+  inputDigest,
   buildPlanDecisionRecord,
   decisionSigningBytes,
   isDecisionRecord,
@@ -293,6 +294,17 @@ describe("actionDigest", () => {
     expect(actionDigest(reordered)).toBe(actionDigest(a));
     expect(actionDigest(a)).toBe(createHash("sha256").update(canonicalJson(a)).digest("hex"));
     expect(actionDigest(makeAction({ writes: ["other"] }))).not.toBe(actionDigest(a));
+  });
+});
+
+describe("inputDigest", () => {
+  it("is SHA-256 of the canonical input as given, or of \"unrepresentable\" when it cannot be written", () => {
+    const raw = { actor: "bot", extra: [1, "x"] };
+    expect(inputDigest(raw)).toBe(createHash("sha256").update(canonicalJson(raw)).digest("hex"));
+    const unrepresentable = createHash("sha256").update("unrepresentable").digest("hex");
+    expect(inputDigest({ s: "\ud800" })).toBe(unrepresentable);
+    expect(inputDigest(NaN)).toBe(unrepresentable);
+    expect(inputDigest(null)).toBe(createHash("sha256").update("null").digest("hex"));
   });
 });
 
