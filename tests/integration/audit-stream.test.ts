@@ -17,6 +17,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "nats";
+import pg from "pg";
 import { verifyStreamBatch, type StreamPosition } from "@/lib/kernel/stream-batch";
 import { freshPostgres, freshSqlite } from "../support/databases";
 import { startNats, type TestNats } from "../support/nats";
@@ -279,10 +280,18 @@ describe("the audit stream", () => {
       // Load through the replica that stays; kill the shipper while it ships (batches of 50 under load).
       progress.done = 0;
       const load = decide(other, agent, 1_200, 16, "k");
-      await until("the shipper to be mid-stream", async () => {
-        const shipped = await streamCount(nc, stream);
-        return progress.done > 300 && shipped > 150;
-      });
+      // Mid-batch: JetStream holds entries past the cursor, i.e. a batch is published and not yet acknowledged.
+      const pgc = new pg.Client({ connectionString: database.config.url });
+      await pgc.connect();
+      try {
+        await until("the shipper to be mid-batch", async () => {
+          if (progress.done < 300) return false;
+          const cursor = (await pgc.query<{ cursor: number }>(`SELECT "cursor" FROM "StreamSink" WHERE "sink" = 'nats'`)).rows[0]?.cursor ?? -1;
+          return (await streamCount(nc, stream)) > cursor + 1;
+        });
+      } finally {
+        await pgc.end();
+      }
       await leader.kill("SIGKILL");
       await load;
       const lines = await exportLines(other);
