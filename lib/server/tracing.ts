@@ -15,8 +15,8 @@ import { log } from "./log";
  * nothing is set up: the SDK is never imported, no provider is registered, and `beginDecision`
  * answers null, so the decision path builds no span, reads no clock for tracing and allocates
  * nothing for it. On, the decision path only notes phase times in a plain array (`DecisionTrace`);
- * the spans are built in one go when the answer is ready, handed to a bounded queue, and exported
- * in the background. Nothing here can change, delay past its commit, or fail a decision: every
+ * once the answer is handed back, the spans are built in one go on the next turn of the event
+ * loop, handed to a bounded queue, and exported in the background. Nothing here can change, delay past its commit, or fail a decision: every
  * call is total (errors are counted, never thrown), a full queue drops spans (counted), and an
  * export that fails or times out is counted and logged at most once a minute.
  *
@@ -129,12 +129,20 @@ export class DecisionTrace {
     this.notes[key] = value;
   }
 
-  /** Builds and queues the spans. Never throws, and does nothing the second time. */
+  /**
+   * Ends the trace; its spans are built and queued on the next turn of the event loop, so the
+   * answers handed back just before are written first. Never throws; does nothing the second time.
+   */
   finish(result: DecisionOutcome, end: number = now()): void {
     if (this.finished) return;
     this.finished = true;
-    const tracer = state.tracer;
-    if (!tracer) return;
+    if (!state.tracer) return;
+    pending.push([this, result, end]);
+    emitting ??= setImmediate(emitPending);
+  }
+
+  /** Builds this trace's spans (emitPending). */
+  emit(tracer: Tracer, result: DecisionOutcome, end: number): void {
     try {
       const root = tracer.startSpan(`POST ${DECISION_ROUTES[this.kind]}`, { root: true, kind: SpanKind.SERVER, startTime: hrTime(this.start), attributes: rootAttributes(this.kind, result, this.notes) }, ROOT_CONTEXT);
       const parent = trace.setSpan(ROOT_CONTEXT, root);
@@ -147,6 +155,18 @@ export class DecisionTrace {
       state.stats.internalErrors++;
     }
   }
+}
+
+/** Finished traces whose spans are not built yet, and the immediate that will build them. */
+const pending: [DecisionTrace, DecisionOutcome, number][] = [];
+let emitting: NodeJS.Immediate | null = null;
+
+function emitPending(): void {
+  if (emitting) clearImmediate(emitting);
+  emitting = null;
+  const batch = pending.splice(0, pending.length);
+  const tracer = state.tracer;
+  if (tracer) for (const [t, result, end] of batch) t.emit(tracer, result, end);
 }
 
 /**
@@ -289,11 +309,13 @@ async function setUp(options: StartOptions): Promise<boolean> {
 
 /** Exports what is queued now (tests, shutdown). Never throws. */
 export async function flushTracing(): Promise<void> {
+  emitPending();
   await state.processor?.forceFlush().catch(() => undefined);
 }
 
 /** Flushes, then turns tracing off for this process (tests). */
 export async function stopTracing(): Promise<void> {
+  emitPending();
   const p = state.processor;
   state.tracer = null;
   state.processor = null;

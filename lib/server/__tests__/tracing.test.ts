@@ -155,6 +155,8 @@ describe("tracing on", () => {
     const before = tracingStats();
     // Exports start on a later turn of the event loop: within one turn, the queue's 8192 fill up.
     for (let i = 0; i < 8800; i++) takeDecisionTrace("verify")!.finish({ outcome: "permitted" });
+    expect(tracingStats().spansQueued).toBe(before.spansQueued); // built on the next turn
+    await new Promise((r) => setImmediate(r));
     const after = tracingStats();
     expect(after.spansQueued - before.spansQueued).toBe(8192);
     expect(after.spansDropped - before.spansDropped).toBe(8800 - 8192);
