@@ -8,8 +8,9 @@
  *    a webhook that fails 30% of requests (half before, half after taking the batch) and is down
  *    for a while: every entry arrives, every batch verifies against /keys (kernel signature and
  *    HMAC), order holds; stdout wrote every export line.
- *  - two replicas on one PostgreSQL database, the shipping one killed with SIGKILL mid-batch: the
- *    other takes the lease over and the stream holds every entry once.
+ *  - two replicas on one PostgreSQL database, the webhook's shipper killed with SIGKILL while the
+ *    receiver holds its batch: the other takes the lease over, redelivers that batch, and after
+ *    dedupe by seq the receiver (and the JetStream stream) hold every entry once.
  *  - stdout on PostgreSQL, the metrics and the console stats.
  */
 import crypto from "node:crypto";
@@ -17,7 +18,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "nats";
-import pg from "pg";
 import { verifyStreamBatch, type StreamPosition } from "@/lib/kernel/stream-batch";
 import { freshPostgres, freshSqlite } from "../support/databases";
 import { startNats, type TestNats } from "../support/nats";
@@ -117,7 +117,8 @@ function expectStreamMatchesExport(messages: { subject: string; msgId: string; d
  * fresh entries. It fails 30% of requests (seeded): half before taking the batch, half after (the
  * answer is lost, so the batch comes again), and can go down for a while.
  */
-async function startReceiver() {
+async function startReceiver(options: { failRate?: number } = {}) {
+  const failRate = options.failRate ?? 0.3;
   let rng = 0x2545f491;
   const random = () => {
     rng = (rng * 1103515245 + 12345) & 0x7fffffff;
@@ -131,7 +132,11 @@ async function startReceiver() {
     refusals: [] as string[],
     failed: 0,
     lostAcks: 0,
+    /** Entries delivered again after they were received (what dedupe by seq removes). */
+    redelivered: 0,
     port: 0,
+    /** Set to hold the next batch: it is taken, then the answer waits for release(). */
+    hold: null as null | { taken: () => void; release: Promise<void> },
   };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -139,8 +144,8 @@ async function startReceiver() {
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       if (Object.keys(state.keys).length === 0) return res.writeHead(503).end("no keys yet");
-      const roll = random();
-      if (roll < 0.15) {
+      const roll = failRate === 0 ? 1 : random();
+      if (roll < failRate / 2) {
         state.failed++;
         return res.writeHead(503).end("try later");
       }
@@ -155,9 +160,17 @@ async function startReceiver() {
         return res.writeHead(400).end(v.code);
       }
       for (const e of v.fresh) state.received.push(e.seq);
+      state.redelivered += v.entries.length - v.fresh.length;
       const last = v.entries.at(-1)!;
       if (v.fresh.length > 0) state.position = { seq: last.seq, entryHash: last.entryHash };
-      if (roll < 0.3) {
+      const hold = state.hold;
+      if (hold) {
+        state.hold = null;
+        hold.taken();
+        void hold.release.then(() => res.writeHead(204).end());
+        return;
+      }
+      if (roll < failRate) {
         state.lostAcks++;
         return res.writeHead(500).end("lost ack");
       }
@@ -265,49 +278,61 @@ describe("the audit stream", () => {
     }
   }, 240_000);
 
-  it("two replicas on one PostgreSQL database: kill -9 of the shipping one mid-batch, the other takes over, every entry once", async () => {
+  it("two replicas on one PostgreSQL database: kill -9 of the shipping one mid-batch, the other takes over, nothing lost or doubled beyond dedupe", async () => {
     const database = await freshPostgres();
     const stream = "FK_TEST_TAKEOVER";
-    const env = { FK_STREAM_NATS_URL: nats.url, FK_STREAM_NATS_STREAM: stream, FK_STREAM_NATS_SUBJECT: SUBJECT, FK_STREAM_LEASE_MS: "2000", FK_STREAM_BATCH_SIZE: "50", FK_LOG_LEVEL: "warn" };
+    const webhook = await startReceiver({ failRate: 0 });
+    const env = {
+      FK_STREAM_NATS_URL: nats.url,
+      FK_STREAM_NATS_STREAM: stream,
+      FK_STREAM_NATS_SUBJECT: SUBJECT,
+      FK_STREAM_WEBHOOK_URL: `http://127.0.0.1:${webhook.port}/ingest`,
+      FK_STREAM_WEBHOOK_SECRET: webhook.secret,
+      FK_STREAM_LEASE_MS: "2000",
+      FK_STREAM_BATCH_SIZE: "50",
+      FK_LOG_LEVEL: "error",
+    };
     const a = await startServer({ database: database.config, env });
     const b = await startServer({ database: database.config, dataDir: a.dataDir, env });
     try {
+      webhook.keys = Object.fromEntries(((await call(a, "GET", "/keys")).body.keys as { keyId: string; publicKey: string }[]).map((k) => [k.keyId, k.publicKey]));
       const agent = await makeAgent(a);
       nc ??= await connect({ servers: nats.url });
-      await until("a replica to take the lease", async () => ((await metric(a, "fk_stream_leader", "nats")) ?? 0) + ((await metric(b, "fk_stream_leader", "nats")) ?? 0) === 1);
-      const leaderIsA = (await metric(a, "fk_stream_leader", "nats")) === 1;
-      const [leader, other] = leaderIsA ? [a, b] : [b, a];
-      // Load through the replica that stays; kill the shipper while it ships (batches of 50 under load).
+      const leads = async (s: TestServer) => (await metric(s, "fk_stream_leader", "webhook")) === 1;
+      await until("a replica to ship to the webhook", async () => (await leads(a)) !== (await leads(b)));
+      const [leader, other] = (await leads(a)) ? [a, b] : [b, a];
+      // Load through the replica that stays. Mid-batch: the receiver takes a batch and, before it
+      // answers, the shipper is killed; its cursor never moves past that batch.
       progress.done = 0;
       const load = decide(other, agent, 1_200, 16, "k");
-      // Mid-batch: JetStream holds entries past the cursor, i.e. a batch is published and not yet acknowledged.
-      const pgc = new pg.Client({ connectionString: database.config.url });
-      await pgc.connect();
-      try {
-        await until("the shipper to be mid-batch", async () => {
-          if (progress.done < 300) return false;
-          const cursor = (await pgc.query<{ cursor: number }>(`SELECT "cursor" FROM "StreamSink" WHERE "sink" = 'nats'`)).rows[0]?.cursor ?? -1;
-          return (await streamCount(nc, stream)) > cursor + 1;
-        });
-      } finally {
-        await pgc.end();
-      }
+      while (progress.done < 300) await sleep(20);
+      let release = () => {};
+      const taken = new Promise<void>((resolve) => {
+        webhook.hold = { taken: resolve, release: new Promise<void>((r) => (release = r)) };
+      });
+      await taken;
       await leader.kill("SIGKILL");
+      release();
       await load;
       const lines = await exportLines(other);
-      await until("the survivor to ship every entry", async () => (await streamCount(nc, stream)) >= lines.length, 60_000);
+      await until("the survivor to ship every entry to the webhook", async () => webhook.received.length >= lines.length, 60_000);
+      await until("the survivor to ship every entry to JetStream", async () => (await streamCount(nc, stream)) >= lines.length, 60_000);
+      expect(webhook.refusals).toEqual([]);
+      expect(webhook.received).toEqual(lines.map((_l, seq) => seq)); // every entry once after dedupe by seq
+      expect(webhook.redelivered).toBeGreaterThan(0); // the batch the killed replica shipped came again
       expectStreamMatchesExport(await readStream(nc, stream), lines);
-      expect(await metric(other, "fk_stream_leader", "nats")).toBe(1);
-      expect(await metric(other, "fk_stream_takeovers_total", "nats")).toBeGreaterThanOrEqual(1);
+      expect(await metric(other, "fk_stream_leader", "webhook")).toBe(1);
+      expect(await metric(other, "fk_stream_takeovers_total", "webhook")).toBeGreaterThanOrEqual(1);
       const stats = await call(other, "GET", "/console/stats?window=24h", { token: OPERATOR_TOKEN });
       expect(stats.status).toBe(200);
-      const nat = (stats.body.stream as any[]).find((s) => s.sink === "nats");
-      expect(nat).toMatchObject({ configured: true, cursor: lines.length - 1, lag: 0 });
-      expect(nat.holder).toMatch(/:\d+:[0-9a-f]{8}$/);
-      expect(nat.takeovers).toBeGreaterThanOrEqual(2); // the first holder, then the survivor
+      const hook = (stats.body.stream as any[]).find((s) => s.sink === "webhook");
+      expect(hook).toMatchObject({ configured: true, cursor: lines.length - 1, lag: 0 });
+      expect(hook.holder).toMatch(/:\d+:[0-9a-f]{8}$/);
+      expect(hook.takeovers).toBeGreaterThanOrEqual(2); // the first holder, then the survivor
     } finally {
       await a.stop();
       await b.stop();
+      await webhook.close();
       await database.drop();
     }
   }, 240_000);
