@@ -93,7 +93,7 @@ async function streamCount(nc: NatsConnection, stream: string): Promise<number> 
 }
 
 /** Checks a stream against the export: each entry once, on its kind's subject, in order, byte for byte. */
-function expectStreamMatchesExport(messages: { subject: string; msgId: string; data: string }[], lines: string[]): void {
+function expectStreamMatchesExport(messages: { subject: string; msgId: string; data: string }[], lines: string[], subject = SUBJECT): void {
   expect(messages.length).toBe(lines.length);
   const seen = new Set<string>();
   const lastOnSubject = new Map<string, number>();
@@ -104,7 +104,7 @@ function expectStreamMatchesExport(messages: { subject: string; msgId: string; d
     expect(m.data).toBe(lines[seq]);
     const entry = JSON.parse(m.data);
     expect(entry.seq).toBe(seq);
-    expect(m.subject).toBe(`${SUBJECT}.${entry.payload.kind}`);
+    expect(m.subject).toBe(`${subject}.${entry.payload.kind}`);
     expect(seq).toBeGreaterThan(lastOnSubject.get(m.subject) ?? -1);
     lastOnSubject.set(m.subject, seq);
   }
@@ -280,12 +280,14 @@ describe("the audit stream", () => {
 
   it("two replicas on one PostgreSQL database: kill -9 of the shipping one mid-batch, the other takes over, nothing lost or doubled beyond dedupe", async () => {
     const database = await freshPostgres();
+    // Its own stream and subjects: JetStream refuses a stream whose subjects overlap another's.
     const stream = "FK_TEST_TAKEOVER";
+    const subject = "fk-test.takeover";
     const webhook = await startReceiver({ failRate: 0 });
     const env = {
       FK_STREAM_NATS_URL: nats.url,
       FK_STREAM_NATS_STREAM: stream,
-      FK_STREAM_NATS_SUBJECT: SUBJECT,
+      FK_STREAM_NATS_SUBJECT: subject,
       FK_STREAM_WEBHOOK_URL: `http://127.0.0.1:${webhook.port}/ingest`,
       FK_STREAM_WEBHOOK_SECRET: webhook.secret,
       FK_STREAM_LEASE_MS: "2000",
@@ -320,7 +322,7 @@ describe("the audit stream", () => {
       expect(webhook.refusals).toEqual([]);
       expect(webhook.received).toEqual(lines.map((_l, seq) => seq)); // every entry once after dedupe by seq
       expect(webhook.redelivered).toBeGreaterThan(0); // the batch the killed replica shipped came again
-      expectStreamMatchesExport(await readStream(nc, stream), lines);
+      expectStreamMatchesExport(await readStream(nc, stream), lines, subject);
       expect(await metric(other, "fk_stream_leader", "webhook")).toBe(1);
       expect(await metric(other, "fk_stream_takeovers_total", "webhook")).toBeGreaterThanOrEqual(1);
       const stats = await call(other, "GET", "/console/stats?window=24h", { token: OPERATOR_TOKEN });
