@@ -488,6 +488,14 @@ interface BatchTimes {
 function finishTrace(job: Job, answer: { record: DecisionRecord | PlanDecisionRecord; codes: readonly string[] } | null, t: BatchTimes, size: number, index: number, refused?: string): void {
   const tr = job.trace;
   if (!tr) return;
+  try {
+    traceBatchAnswer(tr, job, answer, t, size, index, refused);
+  } catch {
+    // Tracing never fails a decision, nor the answers after it in the batch.
+  }
+}
+
+function traceBatchAnswer(tr: DecisionTrace, job: Job, answer: Parameters<typeof finishTrace>[1], t: BatchTimes, size: number, index: number, refused?: string): void {
   tr.phase("queue", tr.enqueued, t.begun || t.done);
   if (t.snapshot) tr.phase("snapshot", t.begun, t.snapshot, { "fk.batch.shared": true });
   if (t.commit) tr.phase("commit", t.commit, t.done, { "fk.batch.shared": true });
