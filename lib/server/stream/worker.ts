@@ -63,9 +63,9 @@ export function startAuditStream(): void {
     log("error", "audit stream not started: invalid configuration", { error });
     return;
   }
+  if (!settings.nats && !settings.webhook && !settings.stdout) return;
   const db = createDb(config().database);
   const sinks = sinksFor(settings, db);
-  if (sinks.length === 0) return;
   const running: Running = { id: holderId(), stopped: false, loops: [], sinks };
   global.__fkStreamWorker = running;
   log("info", "audit stream started", { holder: running.id, sinks: sinks.map((s) => s.name) });
