@@ -167,7 +167,8 @@ async function runSink(running: Running, db: Db, sink: Sink, settings: StreamCon
         state.cursor = last;
         leaseUntil = Date.now() + leaseMs;
       } else {
-        // Another replica holds the lease now; what we shipped is a duplicate it will not repeat.
+        // Our lease expired or another replica took it: the cursor stays, so the holder ships these
+        // entries again from it, and receivers drop the copies by seq.
         log("warn", "audit stream: lease lost before the cursor moved; handing over", { sink: name, holder: me, lastSeq: last });
         state.leader = false;
         leaseUntil = 0;
