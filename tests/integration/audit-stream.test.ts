@@ -18,6 +18,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "nats";
+import pg from "pg";
 import { verifyStreamBatch, type StreamPosition } from "@/lib/kernel/stream-batch";
 import { freshPostgres, freshSqlite } from "../support/databases";
 import { startNats, type TestNats } from "../support/nats";
@@ -339,9 +340,9 @@ describe("the audit stream", () => {
     }
   }, 240_000);
 
-  it("stdout on PostgreSQL: JSON Lines that parse and match the export; console stats for the operator only", async () => {
+  it("stdout on PostgreSQL: JSON Lines that parse and match the export; console stats for the operator only; a forked log is refused", async () => {
     const database = await freshPostgres();
-    const server = await startServer({ database: database.config, env: { FK_STREAM_STDOUT: "1", FK_LOG_LEVEL: "warn" } });
+    const server = await startServer({ database: database.config, env: { FK_STREAM_STDOUT: "1", FK_STREAM_LEASE_MS: "2000", FK_LOG_LEVEL: "warn" } });
     try {
       const agent = await makeAgent(server);
       progress.done = 0;
@@ -359,6 +360,33 @@ describe("the audit stream", () => {
       expect(stats.body.stream).toEqual([
         expect.objectContaining({ sink: "stdout", configured: true, cursor: lines.length - 1, lag: 0, failures: 0, lastError: null }),
       ]);
+      const owner = await call(server, "POST", "/session", { body: { email: `${agent.owner}@test.example`, password: "owner-password-123" } });
+      expect(owner.status).toBe(200);
+      const cookie = owner.headers
+        .getSetCookie()
+        .map((c) => c.split(";")[0]!)
+        .join("; ");
+      const ownerStats = await call(server, "GET", "/console/stats?window=24h", { headers: { cookie } });
+      expect(ownerStats.status).toBe(200);
+      expect(ownerStats.body.stream).toEqual([]);
+
+      // The sink was given another history than this log (as after restoring an older backup):
+      // the worker refuses to ship what follows instead of handing out a second entry per seq.
+      const pgc = new pg.Client({ connectionString: database.config.url });
+      await pgc.connect();
+      try {
+        await pgc.query(`UPDATE "StreamSink" SET "cursorHash" = $1 WHERE "sink" = 'stdout'`, ["ab".repeat(32)]);
+      } finally {
+        await pgc.end();
+      }
+      await sleep(1_500); // the holder re-reads its row when it renews the lease (every second here)
+      await decide(server, agent, 20, 4, "f");
+      await until("the refusal to show", async () => {
+        const s = await call(server, "GET", "/console/stats?window=24h", { token: OPERATOR_TOKEN });
+        return /does not continue what this sink was sent/.test(s.body.stream[0]?.lastError ?? "");
+      });
+      expect(server.output().split("\n").filter((l) => l.includes('"type":"entry"'))).toEqual(lines);
+      expect(await metric(server, "fk_stream_lag", "stdout")).toBe(20);
     } finally {
       await server.stop();
       await database.drop();

@@ -18,6 +18,8 @@ import type { SinkName } from "./state";
  */
 export interface LeaseRow {
   readonly cursor: number;
+  /** entryHash of the entry at the cursor; null before the first. */
+  readonly cursorHash: string | null;
   readonly holder: string | null;
   readonly leaseUntil: Date | null;
 }
@@ -47,20 +49,28 @@ export async function holdLease(db: Db, sink: SinkName, me: string, leaseMs: num
     });
     tookOver = taken.count === 1;
   }
-  const row = await db.streamSink.findUniqueOrThrow({ where: { sink }, select: { cursor: true, holder: true, leaseUntil: true } });
+  const row = await db.streamSink.findUniqueOrThrow({ where: { sink }, select: { cursor: true, cursorHash: true, holder: true, leaseUntil: true } });
   return { held: row.holder === me, tookOver, row };
 }
 
 /**
- * Moves the cursor from `from` to `to` (and renews the lease) iff `me` still holds an unexpired
- * lease and nobody moved the cursor. Returns false when the lease was lost: the caller stops
- * shipping and competes for the lease again.
+ * Moves the cursor from `from` to `to` (whose entryHash is `toHash`) and renews the lease, iff
+ * `me` still holds an unexpired lease and nobody moved the cursor. Returns false when the lease
+ * was lost: the caller stops shipping and competes for the lease again.
  */
-export async function advanceCursor(db: Db, sink: SinkName, me: string, from: number, to: number, leaseMs: number, now = new Date()): Promise<boolean> {
+export async function advanceCursor(
+  db: Db,
+  sink: SinkName,
+  me: string,
+  move: { readonly from: number; readonly to: number; readonly toHash: string },
+  leaseMs: number,
+  now = new Date(),
+): Promise<boolean> {
+  const { from, to, toHash } = move;
   if (!(to > from)) return false;
   const moved = await db.streamSink.updateMany({
     where: { sink, holder: me, cursor: from, leaseUntil: { gte: now } },
-    data: { cursor: to, leaseUntil: new Date(now.getTime() + leaseMs), failures: 0, lastError: null, lastShippedAt: now, updatedAt: now },
+    data: { cursor: to, cursorHash: toHash, leaseUntil: new Date(now.getTime() + leaseMs), failures: 0, lastError: null, lastShippedAt: now, updatedAt: now },
   });
   return moved.count === 1;
 }

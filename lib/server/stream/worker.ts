@@ -1,7 +1,7 @@
 import "server-only";
 import crypto from "node:crypto";
 import os from "node:os";
-import type { AuditEntry } from "../../kernel/audit";
+import { GENESIS_HASH, type AuditEntry } from "../../kernel/audit";
 import { getCurrentSigner, rowToEntry } from "../audit-log";
 import { config, type StreamConfig } from "../config";
 import { createDb, type Db } from "../db/client";
@@ -116,6 +116,7 @@ async function runSink(running: Running, db: Db, sink: Sink, settings: StreamCon
   let retryAt = 0;
   let leaseUntil = 0;
   let cursor = -1;
+  let cursorHash: string | null = null;
 
   while (!running.stopped) {
     try {
@@ -124,6 +125,7 @@ async function runSink(running: Running, db: Db, sink: Sink, settings: StreamCon
         await ensureSinkRow(db, name);
         const lease = await holdLease(db, name, me, leaseMs);
         cursor = lease.row.cursor;
+        cursorHash = lease.row.cursorHash;
         state.cursor = cursor;
         if (lease.held && lease.tookOver) {
           state.takeovers += 1;
@@ -149,7 +151,21 @@ async function runSink(running: Running, db: Db, sink: Sink, settings: StreamCon
         await sleep(IDLE_POLL_MS);
         continue;
       }
+      // The log must continue what this sink was given. It does not after a restore from an
+      // older backup or on another database: shipping would hand the sink a second entry under a
+      // seq it already holds (and a JetStream stream would drop it as a duplicate). Refuse, say
+      // so, and keep refusing until an operator looks (the row's lastError, the failure metric).
+      const linksTo = cursor === -1 ? GENESIS_HASH : cursorHash;
+      if (linksTo !== null && entries[0]!.prevHash !== linksTo) {
+        state.failures += 1;
+        const message = `the log after seq ${cursor} does not continue what this sink was sent (entry ${entries[0]!.seq} links to another entry): was the database restored or replaced? Not shipping`;
+        log("error", "audit stream: refusing a forked log", { sink: name, cursor, error: message });
+        await recordFailure(db, name, me, message).catch(() => undefined);
+        retryAt = Date.now() + settings.retryMaxMs;
+        continue;
+      }
       const last = entries.at(-1)!.seq;
+      const lastHash = entries.at(-1)!.entryHash;
       try {
         await sink.deliver(entries, attemptTimeoutMs);
       } catch (error) {
@@ -162,8 +178,9 @@ async function runSink(running: Running, db: Db, sink: Sink, settings: StreamCon
       }
       attempt = 0;
       state.delivered += entries.length;
-      if (await advanceCursor(db, name, me, cursor, last, leaseMs)) {
+      if (await advanceCursor(db, name, me, { from: cursor, to: last, toHash: lastHash }, leaseMs)) {
         cursor = last;
+        cursorHash = lastHash;
         state.cursor = last;
         leaseUntil = Date.now() + leaseMs;
       } else {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "StreamSink" ADD COLUMN     "cursorHash" TEXT;
