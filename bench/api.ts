@@ -1,22 +1,28 @@
 /**
- * npm run bench:api — loopback load against `next start` on the embedded SQLite database:
- * signed, durably audited POST /api/v1/verify decisions per second and p50/p99 latency at 1, 8, 32
- * and 128 concurrent connections (autocannon), then at evenly paced offered rates. Side by side:
- * tracing off (no OTEL_* variable) and on (OTEL_EXPORTER_OTLP_ENDPOINT pointing at a throwaway
- * OTLP/HTTP receiver this script starts, which counts the spans and discards them). Two servers
- * from the current build, each on its own database. Every load level runs in FK_BENCH_ROUNDS
- * (default 3) rounds of one slice off then one slice on, FK_BENCH_SECONDS (default 4) each, so a
- * burst of other work on the machine lands on both sides: decisions/s is the total over the
- * slices, percentiles of closed loops the median of the slices', of paced runs over every request.
- * First, in this process, what building and exporting one decision's spans costs.
+ * npm run bench:api — loopback load against the product (`next start`, embedded SQLite) and its
+ * floor (bench/floor-server.ts: a bare node:http server doing the same signed, audited work per
+ * decision with the kernel and the same driver, issue 11), measured by the same load generator in
+ * the same run: signed, durably audited POST /api/v1/verify decisions per second and
+ * p50/p90/p99/max at 1, 8, 32 and 128 concurrent connections (autocannon), then at evenly paced
+ * offered rates (500 to 4,000/s: latency, and whether the rate was sustained). Each product row
+ * shows its ratio to the floor's. The product runs twice, side by side: tracing off (no OTEL_*
+ * variable) and on (OTEL_EXPORTER_OTLP_ENDPOINT pointing at a throwaway OTLP/HTTP receiver this
+ * script starts, which counts the spans and discards them). Every server has its own database.
+ * Every load level runs in FK_BENCH_ROUNDS (default 3) rounds of one slice per server,
+ * FK_BENCH_SECONDS (default 4) each, so a burst of other work on the machine lands on all sides:
+ * decisions/s is the total over the slices, percentiles of closed loops the median of the
+ * slices', of paced runs over every request. First, in this process, what building and
+ * exporting one decision's spans costs.
  */
 import autocannon from "autocannon";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
-import { spawnSync } from "node:child_process";
-import { freshSqlite, type TestDatabase } from "../tests/support/databases";
-import { call, startServer, type TestServer } from "../tests/support/server";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import readline from "node:readline";
+import { freshSqlite } from "../tests/support/databases";
+import { call, startServer } from "../tests/support/server";
 import { makeAgent } from "../tests/support/world";
 
 const SECONDS = Number(process.env.FK_BENCH_SECONDS ?? 4);
@@ -57,10 +63,11 @@ async function paced(url: string, token: string, bodyOf: () => string, rate: num
     pending.push(once());
   }
   await Promise.all(pending);
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   pool.destroy();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => (latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN).toFixed(2);
-  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: (latencies.at(-1) ?? NaN).toFixed(1), errors, latencies };
+  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: (latencies.at(-1) ?? NaN).toFixed(1), errors, latencies, elapsed };
 }
 
 /** A throwaway OTLP/HTTP receiver: counts the spans it is sent (without keeping them) and answers 200. */
@@ -86,11 +93,17 @@ async function otlpReceiver() {
 
 interface Target {
   label: string;
-  server: TestServer;
-  database: TestDatabase;
+  /** Base URL of the API, e.g. http://127.0.0.1:1234/api/v1. */
+  api: string;
   token: string;
   bodyOf: () => string;
+  /** Audit entries written so far. */
+  entries: () => Promise<number>;
+  databaseFile: string;
+  stop: () => Promise<void>;
 }
+
+const OPERATOR_TOKEN = process.env.FK_OPERATOR_TOKEN ?? "operator-token-for-integration-tests-0123456789";
 
 async function target(label: string, env: Record<string, string>): Promise<Target> {
   const database = await freshSqlite();
@@ -102,12 +115,70 @@ async function target(label: string, env: Record<string, string>): Promise<Targe
   const bodyOf = () => JSON.stringify({ action: { actionId: `bench-${n++}`, actor: agent.machine, reads: [agent.resource] } });
   const check = await call(server, "POST", "/verify", { token: agent.token, body: bodyOf() });
   if (check.body?.record?.permitted !== true) throw new Error(`warm-up decision not permitted: ${JSON.stringify(check.body)}`);
-  return { label, server, database, token: agent.token, bodyOf };
+  return {
+    label,
+    api: server.api,
+    token: agent.token,
+    bodyOf,
+    entries: async () => (await call(server, "GET", "/audit?limit=1", { token: OPERATOR_TOKEN })).body.entries[0].seq + 1,
+    databaseFile: database.config.url,
+    stop: async () => {
+      await server.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** The floor (bench/floor-server.ts) on a fresh SQLite file, started like the product: tsx with the react-server condition. */
+async function floorTarget(): Promise<Target> {
+  const database = await freshSqlite();
+  const port = await new Promise<number>((resolve) => {
+    const probe = http.createServer().listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  const child: ChildProcess = spawn(process.execPath, [path.join("node_modules", "tsx", "dist", "cli.mjs"), "--conditions=react-server", "bench/floor-server.ts", database.config.url, String(port)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const ready = await new Promise<{ token: string; machine: string; resource: string }>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the floor server exited with ${code}`)));
+    readline.createInterface({ input: child.stdout! }).once("line", (line) => resolve(JSON.parse(line) as { token: string; machine: string; resource: string }));
+  });
+  let n = 0;
+  const bodyOf = () => JSON.stringify({ action: { actionId: `bench-${n++}`, actor: ready.machine, reads: [ready.resource] } });
+  const api = `http://127.0.0.1:${port}/api/v1`;
+  const check = await fetch(`${api}/verify`, { method: "POST", headers: { authorization: `Bearer ${ready.token}`, "content-type": "application/json" }, body: bodyOf() });
+  const body = (await check.json()) as { record?: { permitted?: boolean } };
+  if (body.record?.permitted !== true) throw new Error(`floor warm-up decision not permitted: ${JSON.stringify(body)}`);
+  const Database = (await import("better-sqlite3")).default;
+  const count = () => {
+    const db = new Database(database.config.url, { readonly: true });
+    try {
+      return (db.prepare(`SELECT count(*) AS n FROM "AuditEntry"`).get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    label: "floor",
+    api,
+    token: ready.token,
+    bodyOf,
+    entries: async () => count(),
+    databaseFile: database.config.url,
+    stop: async () => {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      await database.drop();
+    },
+  };
 }
 
 async function closedLoop(t: Target, connections: number) {
   const result = await autocannon({
-    url: `${t.server.api}/verify`,
+    url: `${t.api}/verify`,
     method: "POST",
     headers: { authorization: `Bearer ${t.token}`, "content-type": "application/json" },
     requests: [{ setupRequest: (req) => ({ ...req, body: t.bodyOf() }) }],
@@ -136,18 +207,21 @@ async function closedLoops(targets: Target[], connections: number) {
 
 /** ROUNDS paced slices on each target, alternating; percentiles over every request of a target. */
 async function pacedRounds(targets: Target[], rate: number) {
-  const all = targets.map(() => ({ latencies: [] as number[], errors: 0 }));
+  const all = targets.map(() => ({ latencies: [] as number[], errors: 0, elapsed: 0 }));
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, t] of targets.entries()) {
-      const out = await paced(`${t.server.api}/verify`, t.token, t.bodyOf, rate, SECONDS);
+      const out = await paced(`${t.api}/verify`, t.token, t.bodyOf, rate, SECONDS);
       all[i]!.latencies.push(...out.latencies);
       all[i]!.errors += out.errors;
+      all[i]!.elapsed += out.elapsed;
     }
   }
-  return all.map(({ latencies, errors }) => {
+  return all.map(({ latencies, errors, elapsed }) => {
+    const answered = latencies.length / elapsed;
     latencies.sort((a, b) => a - b);
-    const q = (p: number) => (latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN).toFixed(1);
-    return { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: (latencies.at(-1) ?? NaN).toFixed(0), errors };
+    const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+    // Sustained: every request answered, at (within 5 %) the offered rate over the whole run.
+    return { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: latencies.at(-1) ?? NaN, errors, answered, sustained: errors === 0 && answered >= rate * 0.95 };
   });
 }
 
@@ -208,38 +282,42 @@ async function main() {
   try {
     const cost = await spanCost();
     console.log(`\ntracing on, in-process: ${cost.pathUs} µs per decision on its path (7 phases noted, trace finished); ${cost.exportUs} µs of CPU per decision after its answer to build its 8 spans and export them (OTLP JSON over loopback HTTP)${cost.failed ? `; ${cost.failed} spans not exported` : ""}`);
-    targets.push(await target("off", {}));
-    targets.push(await target("on", { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "fk-bench" }));
-    const pad = (v: string | number, n: number) => String(v).padStart(n);
-    console.log(`\nPOST /api/v1/verify, signed + audited, SQLite (WAL, synchronous=FULL), ${os.cpus().length} cores, ${ROUNDS} x ${SECONDS} s per side and level; tracing off | on`);
-    console.log("connections | decisions/s off |  on | p50 ms off |   on | p90 ms off |   on | p99 ms off |   on | max ms off |   on | errors off | on");
+    targets.push(await floorTarget());
+    targets.push(await target("product, tracing off", {}));
+    targets.push(await target("product, tracing on", { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "fk-bench" }));
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    console.log(`\nPOST /api/v1/verify, signed + audited, SQLite (WAL, synchronous=FULL), ${os.cpus().length} cores, ${ROUNDS} x ${SECONDS} s per server and level, ${new Date().toISOString().slice(0, 10)}`);
+    console.log("| connections | server | decisions/s | vs floor | p50 ms | p90 ms | p99 ms | p99 vs floor | max ms | errors |");
+    console.log("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const connections of [1, 8, 32, 128]) {
-      const [off, on] = (await closedLoops(targets, connections)) as [Awaited<ReturnType<typeof closedLoops>>[number], Awaited<ReturnType<typeof closedLoops>>[number]];
-      console.log(
-        `${pad(connections, 11)} | ${pad(off.rate, 15)} | ${pad(on.rate, 3)} | ${pad(off.p50, 10)} | ${pad(on.p50, 4)} | ${pad(off.p90, 10)} | ${pad(on.p90, 4)} | ${pad(off.p99, 10)} | ${pad(on.p99, 4)} | ${pad(off.max, 10)} | ${pad(on.max, 4)} | ${pad(off.errors, 10)} | ${on.errors}`,
-      );
+      const rows = await closedLoops(targets, connections);
+      const floor = rows[0]!;
+      for (const [i, r] of rows.entries()) {
+        const vs = i === 0 ? "" : ratio(Number(r.rate), Number(floor.rate));
+        const p99vs = i === 0 ? "" : ratio(Number(r.p99), Number(floor.p99));
+        console.log(`| ${connections} | ${targets[i]!.label} | ${r.rate} | ${vs} | ${r.p50} | ${r.p90} | ${r.p99} | ${p99vs} | ${r.max} | ${r.errors} |`);
+      }
     }
-    // Latency below saturation: requests sent on an even schedule (open loop, one keep-alive
-    // pool), so a slow answer does not slow the arrivals down the way a closed loop would.
-    console.log("\noffered rate, evenly paced | p50 ms off |   on | p90 ms off |   on | p99 ms off |   on | max ms off |   on | errors off | on");
-    for (const rate of [100, 250, 500]) {
-      const [off, on] = (await pacedRounds(targets, rate)) as [Awaited<ReturnType<typeof pacedRounds>>[number], Awaited<ReturnType<typeof pacedRounds>>[number]];
-      console.log(
-        `${pad(rate, 26)} | ${pad(off.p50, 10)} | ${pad(on.p50, 4)} | ${pad(off.p90, 10)} | ${pad(on.p90, 4)} | ${pad(off.p99, 10)} | ${pad(on.p99, 4)} | ${pad(off.max, 10)} | ${pad(on.max, 4)} | ${pad(off.errors, 10)} | ${on.errors}`,
-      );
+    // Latency below (and past) saturation: requests sent on an even schedule (open loop, one
+    // keep-alive pool), so a slow answer does not slow the arrivals down the way a closed loop would.
+    console.log("\n| offered/s | server | answered/s | sustained | p50 ms | p90 ms | p99 ms | p99 vs floor | max ms | errors |");
+    console.log("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|");
+    for (const rate of [500, 1000, 2000, 4000]) {
+      const rows = await pacedRounds(targets, rate);
+      const floor = rows[0]!;
+      for (const [i, r] of rows.entries()) {
+        const p99vs = i === 0 ? "" : ratio(r.p99, floor.p99);
+        console.log(`| ${rate} | ${targets[i]!.label} | ${r.answered.toFixed(0)} | ${r.sustained ? "yes" : "**no**"} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${p99vs} | ${r.max.toFixed(0)} | ${r.errors} |`);
+      }
     }
     await new Promise((r) => setTimeout(r, 2000)); // the last batch of spans leaves within a second
     for (const t of targets) {
-      const entries = (await call(t.server, "GET", "/audit?limit=1", { token: process.env.FK_OPERATOR_TOKEN ?? "operator-token-for-integration-tests-0123456789" })).body.entries[0].seq + 1;
-      const size = fs.statSync(t.database.config.url).size;
-      console.log(`tracing ${t.label}: audit entries written ${entries}, database ${(size / 1e6).toFixed(1)} MB`);
+      const size = fs.statSync(t.databaseFile).size;
+      console.log(`${t.label}: audit entries written ${await t.entries()}, database ${(size / 1e6).toFixed(1)} MB`);
     }
     console.log(`spans received by the OTLP receiver: ${receiver.spans()} (8 per decision: a root and 7 phases)`);
   } finally {
-    for (const t of targets) {
-      await t.server.stop();
-      await t.database.drop();
-    }
+    for (const t of targets) await t.stop();
     await receiver.close();
   }
 }
