@@ -1,5 +1,6 @@
 import "server-only";
 import { sinkStates } from "./stream/state";
+import { tracingStats } from "./tracing";
 
 /** Prometheus counters and a latency histogram for decisions, kept per process. */
 const BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500];
@@ -53,6 +54,7 @@ export function renderMetrics(auditLength: number): string {
   lines.push("# TYPE fk_audit_entries gauge");
   lines.push(`fk_audit_entries ${auditLength}`);
   lines.push(...renderStreamMetrics(auditLength));
+  lines.push(...renderTracingMetrics());
   return lines.join("\n") + "\n";
 }
 
@@ -77,4 +79,22 @@ function renderStreamMetrics(auditLength: number): string[] {
   gauge("fk_stream_failures_total", "Failed delivery attempts by this replica (each is retried).", (s) => s.failures, "counter");
   gauge("fk_stream_takeovers_total", "Times this replica took the sink's lease.", (s) => s.takeovers, "counter");
   return lines;
+}
+
+/**
+ * Traces (lib/server/tracing.ts), only while OTEL_EXPORTER_OTLP_ENDPOINT is set: spans queued for
+ * export, exported, dropped because the export queue was full, lost to failed exports, and the
+ * failed export requests. A decision never waits for any of it.
+ */
+function renderTracingMetrics(): string[] {
+  const t = tracingStats();
+  if (!t.enabled) return [];
+  const counter = (name: string, help: string, value: number) => [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`];
+  return [
+    ...counter("fk_trace_spans_queued_total", "Spans queued for OTLP export.", t.spansQueued),
+    ...counter("fk_trace_spans_exported_total", "Spans the collector accepted.", t.spansExported),
+    ...counter("fk_trace_spans_dropped_total", "Spans dropped because the export queue was full.", t.spansDropped),
+    ...counter("fk_trace_spans_failed_total", "Spans lost to failed exports.", t.spansFailed),
+    ...counter("fk_trace_export_failures_total", "Export requests that failed.", t.exportFailures),
+  ];
 }

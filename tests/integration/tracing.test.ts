@@ -234,6 +234,12 @@ describe("decision traces over OTLP/HTTP", () => {
       }
       await until("the export failure in the log", () => (/"msg":"trace export failed"/.test(server.output()) ? true : undefined));
       expect(server.output()).not.toContain("collector-secret-1234");
+      // The failures are counted in the Prometheus metrics beside the spans exported before.
+      const metrics = await (await fetch(`${server.url}/api/metrics`)).text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1] ?? NaN);
+      expect(value("fk_trace_spans_exported_total")).toBeGreaterThan(0);
+      expect(value("fk_trace_export_failures_total")).toBeGreaterThan(0);
+      expect(value("fk_trace_spans_queued_total")).toBeGreaterThanOrEqual(value("fk_trace_spans_exported_total"));
     } finally {
       otlp.refuse(false);
     }
