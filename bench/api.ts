@@ -5,9 +5,12 @@
  * the same run: signed, durably audited POST /api/v1/verify decisions per second and
  * p50/p90/p99/max at 1, 8, 32 and 128 concurrent connections (autocannon), then at evenly paced
  * offered rates (500 to 4,000/s: latency, and whether the rate was sustained). Each product row
- * shows its ratio to the floor's. The product runs twice, side by side: tracing off (no OTEL_*
- * variable) and on (OTEL_EXPORTER_OTLP_ENDPOINT pointing at a throwaway OTLP/HTTP receiver this
- * script starts, which counts the spans and discards them). Every server has its own database.
+ * shows its ratio to the floor's. On SQLite the product runs twice, side by side: tracing off (no
+ * OTEL_* variable) and on (OTEL_EXPORTER_OTLP_ENDPOINT pointing at a throwaway OTLP/HTTP receiver
+ * this script starts, which counts the spans and discards them). On PostgreSQL (a fresh database
+ * on FK_TEST_PG_URL's server) it runs as one replica and as two replicas on one database, the
+ * load split evenly between them. Every server (or pair of replicas) has its own database.
+ * FK_BENCH_DATABASES=sqlite or =postgresql runs one of the two suites.
  * Every load level runs in FK_BENCH_ROUNDS (default 3) rounds of one slice per server,
  * FK_BENCH_SECONDS (default 4) each, so a burst of other work on the machine lands on all sides:
  * decisions/s is the total over the slices, percentiles of closed loops the median of the
@@ -21,12 +24,15 @@ import os from "node:os";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
-import { freshSqlite } from "../tests/support/databases";
+import pg from "pg";
+import { freshPostgres, freshSqlite } from "../tests/support/databases";
 import { call, startServer } from "../tests/support/server";
 import { makeAgent } from "../tests/support/world";
 
 const SECONDS = Number(process.env.FK_BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.FK_BENCH_ROUNDS ?? 3);
+/** FK_BENCH_DATABASES=sqlite,postgresql (the default: both), or one of them. */
+const DATABASES = (process.env.FK_BENCH_DATABASES ?? "sqlite,postgresql").split(",").filter((d) => d === "sqlite" || d === "postgresql");
 
 /** Sends `rate` requests per second for `seconds`, each on its own schedule; latency per request. */
 async function paced(url: string, token: string, bodyOf: () => string, rate: number, seconds: number) {
@@ -93,46 +99,53 @@ async function otlpReceiver() {
 
 interface Target {
   label: string;
-  /** Base URL of the API, e.g. http://127.0.0.1:1234/api/v1. */
-  api: string;
+  /** Base URLs of the API, e.g. http://127.0.0.1:1234/api/v1: one per replica; load is split between them. */
+  apis: string[];
   token: string;
   bodyOf: () => string;
   /** Audit entries written so far. */
   entries: () => Promise<number>;
-  databaseFile: string;
+  /** Size of the database on disk (SQLite), or undefined. */
+  databaseFile?: string;
   stop: () => Promise<void>;
 }
 
 const OPERATOR_TOKEN = process.env.FK_OPERATOR_TOKEN ?? "operator-token-for-integration-tests-0123456789";
 
-async function target(label: string, env: Record<string, string>): Promise<Target> {
-  const database = await freshSqlite();
+async function target(label: string, env: Record<string, string>, options: { postgres?: boolean; replicas?: number } = {}): Promise<Target> {
+  const database = options.postgres ? await freshPostgres() : await freshSqlite();
   // The test harness checks every answer against the route table (FK_CHECK_RESPONSES=1); production does not.
-  const server = await startServer({ database: database.config, env: { FK_LOG_LEVEL: "silent", FK_CHECK_RESPONSES: "0", ...env } });
-  const agent = await makeAgent(server, "bench");
+  const serverEnv = { FK_LOG_LEVEL: "silent", FK_CHECK_RESPONSES: "0", ...env };
+  const first = await startServer({ database: database.config, env: serverEnv });
+  const servers = [first];
+  // Further replicas: the same database and the same key (the first one's data directory).
+  for (let i = 1; i < (options.replicas ?? 1); i++) servers.push(await startServer({ database: database.config, dataDir: first.dataDir, env: serverEnv }));
+  const agent = await makeAgent(first, "bench");
   // Every request is a new action (a new actionId): a repeated id would be answered from its
   // one permit without deciding, signing or logging anything (README, "One permit per actionId").
   let n = 0;
   const bodyOf = () => JSON.stringify({ action: { actionId: `bench-${n++}`, actor: agent.machine, reads: [agent.resource] } });
-  const check = await call(server, "POST", "/verify", { token: agent.token, body: bodyOf() });
-  if (check.body?.record?.permitted !== true) throw new Error(`warm-up decision not permitted: ${JSON.stringify(check.body)}`);
+  for (const server of servers) {
+    const check = await call(server, "POST", "/verify", { token: agent.token, body: bodyOf() });
+    if (check.body?.record?.permitted !== true) throw new Error(`warm-up decision not permitted: ${JSON.stringify(check.body)}`);
+  }
   return {
     label,
-    api: server.api,
+    apis: servers.map((s) => s.api),
     token: agent.token,
     bodyOf,
-    entries: async () => (await call(server, "GET", "/audit?limit=1", { token: OPERATOR_TOKEN })).body.entries[0].seq + 1,
-    databaseFile: database.config.url,
+    entries: async () => (await call(first, "GET", "/audit?limit=1", { token: OPERATOR_TOKEN })).body.entries[0].seq + 1,
+    ...(options.postgres ? {} : { databaseFile: database.config.url }),
     stop: async () => {
-      await server.stop();
+      for (const server of servers.reverse()) await server.stop();
       await database.drop();
     },
   };
 }
 
-/** The floor (bench/floor-server.ts) on a fresh SQLite file, started like the product: tsx with the react-server condition. */
-async function floorTarget(): Promise<Target> {
-  const database = await freshSqlite();
+/** The floor (bench/floor-server.ts) on a fresh SQLite file or PostgreSQL database, started like the product: tsx with the react-server condition. */
+async function floorTarget(options: { postgres?: boolean } = {}): Promise<Target> {
+  const database = options.postgres ? await freshPostgres() : await freshSqlite();
   const port = await new Promise<number>((resolve) => {
     const probe = http.createServer().listen(0, "127.0.0.1", () => {
       const p = (probe.address() as { port: number }).port;
@@ -152,8 +165,17 @@ async function floorTarget(): Promise<Target> {
   const check = await fetch(`${api}/verify`, { method: "POST", headers: { authorization: `Bearer ${ready.token}`, "content-type": "application/json" }, body: bodyOf() });
   const body = (await check.json()) as { record?: { permitted?: boolean } };
   if (body.record?.permitted !== true) throw new Error(`floor warm-up decision not permitted: ${JSON.stringify(body)}`);
-  const Database = (await import("better-sqlite3")).default;
-  const count = () => {
+  const count = async (): Promise<number> => {
+    if (options.postgres) {
+      const client = new pg.Client({ connectionString: database.config.url });
+      await client.connect();
+      try {
+        return Number((await client.query(`SELECT count(*) AS n FROM "AuditEntry"`)).rows[0].n);
+      } finally {
+        await client.end();
+      }
+    }
+    const Database = (await import("better-sqlite3")).default;
     const db = new Database(database.config.url, { readonly: true });
     try {
       return (db.prepare(`SELECT count(*) AS n FROM "AuditEntry"`).get() as { n: number }).n;
@@ -163,11 +185,11 @@ async function floorTarget(): Promise<Target> {
   };
   return {
     label: "floor",
-    api,
+    apis: [api],
     token: ready.token,
     bodyOf,
-    entries: async () => count(),
-    databaseFile: database.config.url,
+    entries: count,
+    ...(options.postgres ? {} : { databaseFile: database.config.url }),
     stop: async () => {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
@@ -177,17 +199,32 @@ async function floorTarget(): Promise<Target> {
   };
 }
 
+/** A closed loop on every replica of `t` at once, the connections split between them (at least one each). */
 async function closedLoop(t: Target, connections: number) {
-  const result = await autocannon({
-    url: `${t.api}/verify`,
-    method: "POST",
-    headers: { authorization: `Bearer ${t.token}`, "content-type": "application/json" },
-    requests: [{ setupRequest: (req) => ({ ...req, body: t.bodyOf() }) }],
-    connections,
-    duration: SECONDS,
-  });
-  const l = result.latency;
-  return { requests: result.requests.total, seconds: result.duration, p50: l.p50, p90: l.p90, p99: l.p99, max: l.max, errors: result.errors + result.timeouts + result.non2xx };
+  const per = Math.max(1, Math.ceil(connections / t.apis.length));
+  const results = await Promise.all(
+    t.apis.map((api) =>
+      autocannon({
+        url: `${api}/verify`,
+        method: "POST",
+        headers: { authorization: `Bearer ${t.token}`, "content-type": "application/json" },
+        requests: [{ setupRequest: (req) => ({ ...req, body: t.bodyOf() }) }],
+        connections: per,
+        duration: SECONDS,
+      }),
+    ),
+  );
+  // Across replicas: requests add up; percentiles are the worst replica's (an upper bound).
+  const worst = (f: (r: (typeof results)[number]) => number) => Math.max(...results.map(f));
+  return {
+    requests: results.reduce((a, r) => a + r.requests.total, 0),
+    seconds: worst((r) => r.duration),
+    p50: worst((r) => r.latency.p50),
+    p90: worst((r) => r.latency.p90),
+    p99: worst((r) => r.latency.p99),
+    max: worst((r) => r.latency.max),
+    errors: results.reduce((a, r) => a + r.errors + r.timeouts + r.non2xx, 0),
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -211,10 +248,13 @@ async function pacedRounds(targets: Target[], rate: number) {
   const all = targets.map(() => ({ latencies: [] as number[], errors: 0, elapsed: 0 }));
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, t] of targets.entries()) {
-      const out = await paced(`${t.api}/verify`, t.token, t.bodyOf, rate, SECONDS);
-      all[i]!.latencies.push(...out.latencies);
-      all[i]!.errors += out.errors;
-      all[i]!.elapsed += out.elapsed;
+      // Every replica gets its share of the rate, on its own even schedule, at the same time.
+      const outs = await Promise.all(t.apis.map((api) => paced(`${api}/verify`, t.token, t.bodyOf, rate / t.apis.length, SECONDS)));
+      for (const out of outs) {
+        all[i]!.latencies.push(...out.latencies);
+        all[i]!.errors += out.errors;
+      }
+      all[i]!.elapsed += Math.max(...outs.map((o) => o.elapsed));
     }
   }
   return all.map(({ latencies, errors, elapsed }) => {
@@ -275,6 +315,40 @@ async function spanCost() {
   return { pathUs: ((pathMs / n) * 1000).toFixed(1), exportUs: ((exportCpuMs / n) * 1000).toFixed(1), failed: stats.spansFailed + stats.spansDropped };
 }
 
+/** One table of closed loops and one of paced rates over `suite` (its first target is the floor). */
+async function runSuite(title: string, suite: Target[]) {
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+  console.log(`\nPOST /api/v1/verify, signed + audited, ${title}, ${os.cpus().length} cores, ${ROUNDS} x ${SECONDS} s per server and level, ${new Date().toISOString().slice(0, 10)}`);
+  console.log("| connections | server | decisions/s | vs floor | p50 ms | p90 ms | p99 ms | p99 vs floor | max ms | errors |");
+  console.log("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const connections of [1, 8, 32, 128]) {
+    const rows = await closedLoops(suite, connections);
+    const floor = rows[0]!;
+    for (const [i, r] of rows.entries()) {
+      const vs = i === 0 ? "" : ratio(Number(r.rate), Number(floor.rate));
+      const p99vs = i === 0 ? "" : ratio(Number(r.p99), Number(floor.p99));
+      console.log(`| ${connections} | ${suite[i]!.label} | ${r.rate} | ${vs} | ${r.p50} | ${r.p90} | ${r.p99} | ${p99vs} | ${r.max} | ${r.errors} |`);
+    }
+  }
+  // Latency below (and past) saturation: requests sent on an even schedule (open loop, one
+  // keep-alive pool), so a slow answer does not slow the arrivals down the way a closed loop would.
+  console.log("\n| offered/s | server | answered/s | sustained | p50 ms | p90 ms | p99 ms | p99 vs floor | max ms | errors |");
+  console.log("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|");
+  for (const rate of [500, 1000, 2000, 4000]) {
+    const rows = await pacedRounds(suite, rate);
+    const floor = rows[0]!;
+    for (const [i, r] of rows.entries()) {
+      const p99vs = i === 0 ? "" : ratio(r.p99, floor.p99);
+      console.log(`| ${rate} | ${suite[i]!.label} | ${r.answered.toFixed(0)} | ${r.sustained ? "yes" : "**no**"} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${p99vs} | ${r.max.toFixed(0)} | ${r.errors} |`);
+    }
+  }
+  await new Promise((r) => setTimeout(r, 2000)); // the last batch of spans leaves within a second
+  for (const t of suite) {
+    const size = t.databaseFile !== undefined ? `, database ${(fs.statSync(t.databaseFile).size / 1e6).toFixed(1)} MB` : "";
+    console.log(`${t.label}: audit entries written ${await t.entries()}${size}`);
+  }
+}
+
 async function main() {
   const build = spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/build-if-stale.ts"], { stdio: "inherit" });
   if (build.status !== 0) process.exit(1);
@@ -283,38 +357,15 @@ async function main() {
   try {
     const cost = await spanCost();
     console.log(`\ntracing on, in-process: ${cost.pathUs} µs per decision on its path (7 phases noted, trace finished); ${cost.exportUs} µs of CPU per decision after its answer to build its 8 spans and export them (OTLP JSON over loopback HTTP)${cost.failed ? `; ${cost.failed} spans not exported` : ""}`);
-    targets.push(await floorTarget());
-    targets.push(await target("product, tracing off", {}));
-    targets.push(await target("product, tracing on", { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "fk-bench" }));
-    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-    console.log(`\nPOST /api/v1/verify, signed + audited, SQLite (WAL, synchronous=FULL), ${os.cpus().length} cores, ${ROUNDS} x ${SECONDS} s per server and level, ${new Date().toISOString().slice(0, 10)}`);
-    console.log("| connections | server | decisions/s | vs floor | p50 ms | p90 ms | p99 ms | p99 vs floor | max ms | errors |");
-    console.log("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (const connections of [1, 8, 32, 128]) {
-      const rows = await closedLoops(targets, connections);
-      const floor = rows[0]!;
-      for (const [i, r] of rows.entries()) {
-        const vs = i === 0 ? "" : ratio(Number(r.rate), Number(floor.rate));
-        const p99vs = i === 0 ? "" : ratio(Number(r.p99), Number(floor.p99));
-        console.log(`| ${connections} | ${targets[i]!.label} | ${r.rate} | ${vs} | ${r.p50} | ${r.p90} | ${r.p99} | ${p99vs} | ${r.max} | ${r.errors} |`);
-      }
-    }
-    // Latency below (and past) saturation: requests sent on an even schedule (open loop, one
-    // keep-alive pool), so a slow answer does not slow the arrivals down the way a closed loop would.
-    console.log("\n| offered/s | server | answered/s | sustained | p50 ms | p90 ms | p99 ms | p99 vs floor | max ms | errors |");
-    console.log("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|");
-    for (const rate of [500, 1000, 2000, 4000]) {
-      const rows = await pacedRounds(targets, rate);
-      const floor = rows[0]!;
-      for (const [i, r] of rows.entries()) {
-        const p99vs = i === 0 ? "" : ratio(r.p99, floor.p99);
-        console.log(`| ${rate} | ${targets[i]!.label} | ${r.answered.toFixed(0)} | ${r.sustained ? "yes" : "**no**"} | ${r.p50.toFixed(2)} | ${r.p90.toFixed(2)} | ${r.p99.toFixed(2)} | ${p99vs} | ${r.max.toFixed(0)} | ${r.errors} |`);
-      }
-    }
-    await new Promise((r) => setTimeout(r, 2000)); // the last batch of spans leaves within a second
-    for (const t of targets) {
-      const size = fs.statSync(t.databaseFile).size;
-      console.log(`${t.label}: audit entries written ${await t.entries()}, database ${(size / 1e6).toFixed(1)} MB`);
+    for (const db of DATABASES) {
+      const postgres = db === "postgresql";
+      const suite: Target[] = postgres
+        ? [await floorTarget({ postgres }), await target("product, 1 replica", {}, { postgres }), await target("product, 2 replicas", {}, { postgres, replicas: 2 })]
+        : [await floorTarget(), await target("product, tracing off", {}), await target("product, tracing on", { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "fk-bench" })];
+      targets.push(...suite);
+      await runSuite(postgres ? "PostgreSQL 15 (one database; the floor on one connection, one multi-row INSERT per batch)" : "SQLite (WAL, synchronous=FULL)", suite);
+      for (const t of suite) await t.stop();
+      targets.length = 0;
     }
     console.log(`spans received by the OTLP receiver: ${receiver.spans()} (8 per decision: a root and 7 phases)`);
   } finally {

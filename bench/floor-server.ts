@@ -6,17 +6,19 @@
  * bearer token lookup (SHA-256 of the secret in a map, as the product's cache), strict JSON
  * parsing, the kernel's parse + verify, the decision record, a node:crypto Ed25519 signature, a
  * hash-chained, signed audit entry (the kernel's buildAuditEntry) inserted into the product's own
- * AuditEntry table (its triggers check the chain) in SQLite WAL with synchronous=FULL, group
- * commit (every decision that arrived while the last batch was written goes into the next
+ * AuditEntry table (its triggers check the chain) — SQLite in WAL with synchronous=FULL through
+ * better-sqlite3, or PostgreSQL through one `pg` connection with one multi-row INSERT per batch —
+ * group commit (every decision that arrived while the last batch was written goes into the next
  * transaction), and the answer only after its commit. No Next.js, no ORM, no idempotency record,
  * no registry reload: those are what the product adds on top.
  *
- * Usage (bench:api starts it): tsx --conditions=react-server bench/floor-server.ts <sqlite-file> <port>
+ * Usage (bench:api starts it): tsx --conditions=react-server bench/floor-server.ts <sqlite-file | postgresql://…> <port>
  * It prints one JSON line `{ "ready": true, "token": …, "machine": …, "resource": … }` when it listens.
  */
 import crypto from "node:crypto";
 import http from "node:http";
 import Database from "better-sqlite3";
+import pg from "pg";
 import { buildAuditEntry, type AuditEntry } from "../lib/kernel/audit";
 import { useSha256 } from "../lib/kernel/bytes";
 import { parseJsonStrict } from "../lib/kernel/json";
@@ -27,7 +29,8 @@ import { parseAction } from "../lib/kernel/action";
 import { applyPendingMigrations } from "../lib/server/db/migrations";
 
 const [file, portText] = process.argv.slice(2);
-if (!file || !portText) throw new Error("usage: floor-server.ts <sqlite-file> <port>");
+if (!file || !portText) throw new Error("usage: floor-server.ts <sqlite-file | postgresql://…> <port>");
+const isPostgres = /^postgres(ql)?:\/\//.test(file);
 
 useSha256((bytes) => crypto.createHash("sha256").update(bytes).digest());
 
@@ -57,17 +60,6 @@ const publicKey = new Uint8Array(crypto.createPublicKey(privateKey).export({ for
 const keyId = keyIdOf(publicKey);
 const sign = (bytes: Uint8Array) => crypto.sign(null, bytes, privateKey).toString("hex");
 
-await applyPendingMigrations({ provider: "sqlite", url: file });
-const db = new Database(file);
-db.pragma("journal_mode = WAL");
-db.pragma("synchronous = FULL");
-const insert = db.prepare(
-  `INSERT INTO "AuditEntry" (seq, prevHash, entryHash, payload, signature, keyId, kind, actorId, machineId, ownerId, permitted, codes, recordedAt)
-   VALUES (?, ?, ?, ?, ?, ?, 'decision', ?, ?, ?, ?, ?, ?)`,
-);
-const lastRow = () => db.prepare(`SELECT seq, entryHash FROM "AuditEntry" ORDER BY seq DESC LIMIT 1`).get() as { seq: number; entryHash: string } | undefined;
-let last: { seq: number; entryHash: string } | null = lastRow() ?? null;
-
 interface Pending {
   entry: AuditEntry;
   permitted: boolean;
@@ -75,29 +67,86 @@ interface Pending {
   res: http.ServerResponse;
   body: string;
 }
+
+/** One batch in one transaction; throws when nothing of it was committed. */
+type WriteBatch = (rows: Pending[]) => Promise<void>;
+
+async function sqliteStore(): Promise<{ last: { seq: number; entryHash: string } | null; write: WriteBatch; reload: () => Promise<{ seq: number; entryHash: string } | null> }> {
+  await applyPendingMigrations({ provider: "sqlite", url: file! });
+  const db = new Database(file!);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  const insert = db.prepare(
+    `INSERT INTO "AuditEntry" (seq, prevHash, entryHash, payload, signature, keyId, kind, actorId, machineId, ownerId, permitted, codes, recordedAt)
+     VALUES (?, ?, ?, ?, ?, ?, 'decision', ?, ?, ?, ?, ?, ?)`,
+  );
+  const lastRow = () => (db.prepare(`SELECT seq, entryHash FROM "AuditEntry" ORDER BY seq DESC LIMIT 1`).get() as { seq: number; entryHash: string } | undefined) ?? null;
+  const tx = db.transaction((rows: Pending[]) => {
+    for (const p of rows) {
+      const e = p.entry;
+      insert.run(e.seq, e.prevHash, e.entryHash, JSON.stringify(e.payload), e.signature, e.keyId, MACHINE, MACHINE, "floor-owner", p.permitted ? 1 : 0, p.codes, Date.parse(e.recordedAt ?? ""));
+    }
+  });
+  return { last: lastRow(), write: async (rows) => tx(rows), reload: async () => lastRow() };
+}
+
+async function postgresStore(): Promise<{ last: { seq: number; entryHash: string } | null; write: WriteBatch; reload: () => Promise<{ seq: number; entryHash: string } | null> }> {
+  await applyPendingMigrations({ provider: "postgresql", url: file! });
+  const client = new pg.Client({ connectionString: file });
+  await client.connect();
+  const lastRow = async () => ((await client.query(`SELECT seq, "entryHash" FROM "AuditEntry" ORDER BY seq DESC LIMIT 1`)).rows[0] as { seq: number; entryHash: string } | undefined) ?? null;
+  const write: WriteBatch = async (rows) => {
+    const values: unknown[] = [];
+    const tuples = rows.map((p, i) => {
+      const e = p.entry;
+      values.push(e.seq, e.prevHash, e.entryHash, JSON.stringify(e.payload), e.signature, e.keyId, MACHINE, MACHINE, "floor-owner", p.permitted, p.codes, new Date(e.recordedAt ?? ""));
+      const o = i * 12;
+      return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}, 'decision', $${o + 7}, $${o + 8}, $${o + 9}, $${o + 10}, $${o + 11}, $${o + 12})`;
+    });
+    await client.query("BEGIN");
+    try {
+      await client.query(
+        `INSERT INTO "AuditEntry" (seq, "prevHash", "entryHash", payload, signature, "keyId", kind, "actorId", "machineId", "ownerId", permitted, codes, "recordedAt") VALUES ${tuples.join(", ")}`,
+        values,
+      );
+      await client.query("COMMIT");
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    }
+  };
+  return { last: await lastRow(), write, reload: lastRow };
+}
+
+const store = isPostgres ? await postgresStore() : await sqliteStore();
+let last = store.last;
 let batch: Pending[] = [];
 let scheduled = false;
+let writing = false;
 
-const writeBatch = db.transaction((rows: Pending[]) => {
-  for (const p of rows) {
-    const e = p.entry;
-    insert.run(e.seq, e.prevHash, e.entryHash, JSON.stringify(e.payload), e.signature, e.keyId, MACHINE, MACHINE, "floor-owner", p.permitted ? 1 : 0, p.codes, Date.parse(e.recordedAt ?? ""));
-  }
-});
-
-function flush(): void {
+async function flush(): Promise<void> {
   scheduled = false;
+  if (writing) return; // the batch in flight schedules the next one when it is done
   const rows = batch;
   batch = [];
+  writing = true;
   try {
-    writeBatch(rows);
+    await store.write(rows);
+    for (const p of rows) answer(p.res, 200, p.body);
   } catch {
     // Nothing of the batch is on disk: refuse every answer in it, and continue the chain from disk.
-    last = lastRow() ?? null;
-    for (const p of rows) answer(p.res, 503, '{"permitted":false,"error":{"code":"AUDIT_UNAVAILABLE"}}');
-    return;
+    // (Decisions made meanwhile extend the refused entries: refuse them too.)
+    const refused = [...rows, ...batch];
+    batch = [];
+    last = await store.reload().catch(() => last);
+    for (const p of refused) answer(p.res, 503, '{"permitted":false,"error":{"code":"AUDIT_UNAVAILABLE"}}');
+  } finally {
+    writing = false;
   }
-  for (const p of rows) answer(p.res, 200, p.body);
+  if (batch.length > 0 && !scheduled) {
+    scheduled = true;
+    setImmediate(() => void flush());
+  }
 }
 
 function answer(res: http.ServerResponse, status: number, body: string): void {
@@ -120,7 +169,7 @@ function decide(machine: string, text: string, res: http.ServerResponse): void {
   batch.push({ entry, permitted: record.permitted, codes: record.violations.map((v) => v.code).join(","), res, body: JSON.stringify({ record, signature, keyId }) });
   if (!scheduled) {
     scheduled = true;
-    setImmediate(flush);
+    setImmediate(() => void flush());
   }
 }
 
