@@ -30,6 +30,9 @@ class Mutex {
   }
 }
 
+// One per process, on globalThis: under `npm start` this module is loaded twice (the server's lean
+// path through tsx, and Next's bundle), and both must take turns on the same lock, sign with the
+// same checked key and extend the same Merkle accumulator.
 const globalState = globalThis as unknown as {
   __fkAudit?: { mutex: Mutex; signer: Signer | null; merkle: MerkleAccumulator | null; lastCheckpointSize: number };
 };
@@ -272,29 +275,37 @@ export async function withAuditTransaction<T>(
 
 const CHECKPOINT_EVERY = () => config().checkpointEvery;
 const CHECKPOINT_SECONDS = () => config().checkpointSeconds;
-let checkpointTimer: NodeJS.Timeout | null = null;
-let entriesSinceCheckpoint = 0;
-let checkpointRunning: Promise<unknown> | null = null;
+/**
+ * Entries since the last checkpoint, the timer and the checkpoint being made: per process, like
+ * the lock (under `npm start` this module runs twice, in the server's lean path and in Next's
+ * bundle; "every N entries" counts the entries of both, and one timer serves them).
+ */
+const checkpoints = ((globalThis as unknown as { __fkCheckpoints?: CheckpointState }).__fkCheckpoints ??= { timer: null, since: 0, running: null });
+interface CheckpointState {
+  timer: NodeJS.Timeout | null;
+  since: number;
+  running: Promise<unknown> | null;
+}
 
 function afterCommit(appended: number): void {
   if (appended === 0) return;
-  entriesSinceCheckpoint += appended;
-  if (!checkpointTimer && CHECKPOINT_SECONDS() > 0) {
-    checkpointTimer = setInterval(() => void maybeCheckpoint(true), CHECKPOINT_SECONDS() * 1000);
-    checkpointTimer.unref();
+  checkpoints.since += appended;
+  if (!checkpoints.timer && CHECKPOINT_SECONDS() > 0) {
+    checkpoints.timer = setInterval(() => void maybeCheckpoint(true), CHECKPOINT_SECONDS() * 1000);
+    checkpoints.timer.unref();
   }
-  if (entriesSinceCheckpoint >= CHECKPOINT_EVERY()) void maybeCheckpoint(false);
+  if (checkpoints.since >= CHECKPOINT_EVERY()) void maybeCheckpoint(false);
 }
 
 async function maybeCheckpoint(timer: boolean): Promise<void> {
-  if (checkpointRunning) return;
-  if (timer && entriesSinceCheckpoint === 0) return;
-  checkpointRunning = createCheckpoint()
+  if (checkpoints.running) return;
+  if (timer && checkpoints.since === 0) return;
+  checkpoints.running = createCheckpoint()
     .catch((error: unknown) => log("error", "checkpoint failed", { error }))
     .finally(() => {
-      checkpointRunning = null;
+      checkpoints.running = null;
     });
-  await checkpointRunning;
+  await checkpoints.running;
 }
 
 /** Brings the in-memory Merkle accumulator up to the log's current end. */
@@ -360,7 +371,7 @@ export async function createCheckpoint(): Promise<SignedCheckpoint | null> {
       if (!row) throw e;
       return toSigned(row);
     }
-    entriesSinceCheckpoint = 0;
+    checkpoints.since = 0;
     state.lastCheckpointSize = checkpoint.treeSize;
     return { checkpoint, signature };
   });

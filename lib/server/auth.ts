@@ -94,15 +94,28 @@ function cookieOf(req: Request, name: string): string | null {
   return null;
 }
 
-const lastUsedWrites = new Map<string, number>();
-
 /**
  * Valid tokens seen recently, by hash, with the registry version they were valid at. Revoking a
  * token bumps the registry version, and the decision batch — which reads the version anyway —
  * re-checks any token last seen at an older version inside its transaction (recheckAgentToken),
  * so a revocation on any replica takes effect for the very next decision, as without a cache.
+ *
+ * One cache per process, on globalThis: under `npm start` this module is loaded twice, by the
+ * server's lean path (scripts/server.ts, through tsx) and inside Next's bundle, and a token the
+ * console revokes (forgetToken, in Next's copy) must be forgotten by the lean path's copy too.
+ * The entries are plain data, so either copy can read what the other wrote.
  */
-const tokenCache = new Map<string, { machineId: string; tokenId: string; version: number }>();
+const tokenState = ((globalThis as unknown as { __fkTokens?: TokenState }).__fkTokens ??= {
+  cache: new Map(),
+  lastUsedWrites: new Map(),
+});
+interface TokenState {
+  readonly cache: Map<string, { machineId: string; tokenId: string; version: number }>;
+  /** When this process last wrote a token's lastUsedAt, by token id. */
+  readonly lastUsedWrites: Map<string, number>;
+}
+const tokenCache = tokenState.cache;
+const lastUsedWrites = tokenState.lastUsedWrites;
 const TOKEN_CACHE_MAX = 10_000;
 
 export function rememberToken(tokenId: string, version: number): void {

@@ -82,6 +82,16 @@ interface PlanJob {
 type Job = VerifyJob | PlanJob;
 
 const MAX_BATCH = 256;
+/**
+ * The queue is per module instance, deliberately not on globalThis. Under `npm start` this module
+ * is loaded twice (the server's lean path through tsx, Next's bundle), and a job is bound to the
+ * copy that made it: `MalformedBody` and the `ApiError` it is refused with are checked with
+ * instanceof by that copy's route(), and a snapshot is only usable by the kernel copy that built it
+ * (its index is in that copy's WeakMap). Two queues are safe: every batch is one transaction under
+ * the process's audit lock (on globalThis, audit-log.ts; on PostgreSQL also the advisory lock), so
+ * batches of either copy take turns and never fork the chain. Under `npm start` only the lean path
+ * makes decisions (the agent routes never reach Next), so batches stay as large as before.
+ */
 const queue: Job[] = [];
 let draining = false;
 

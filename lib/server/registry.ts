@@ -75,6 +75,13 @@ export async function loadRegistryData(tx: Tx, version: number): Promise<Registr
   return { version, entities, machineOwners, resources, claims, halts };
 }
 
+/**
+ * Per module instance, deliberately not on globalThis: a snapshot is usable only by the kernel
+ * copy that built it (buildSnapshot keeps its index in that copy's WeakMap), and under `npm start`
+ * the server's lean path and Next's bundle each have their own copy. Each checks the version in
+ * every transaction, so neither can decide against a stale registry; the cost is that a process
+ * whose console routes need the snapshot holds it twice.
+ */
 const cache: { current: Snapshot | null } = { current: null };
 
 /**
