@@ -8,7 +8,8 @@
  *     missing, retired or unknown key stops the start with a message naming the expected key;
  *  3. seed the demo data when the database is empty and print its credentials;
  *  4. build the app when the sources changed since the last build;
- *  5. `next start` on PORT (default 3000).
+ *  5. the server (scripts/server.ts) on PORT (default 3000): the agent routes on the lean path,
+ *     everything else through Next.js's request handler, in one process.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -21,13 +22,12 @@ import { seedIfEmpty } from "./seed";
 import { buildIfStale } from "./build-if-stale";
 
 const root = process.cwd();
-function require_next(): string {
-  return path.join(root, "node_modules", "next", "dist", "bin", "next");
-}
 
 async function main(): Promise<void> {
   const settings = config();
-  const env = childEnv({ NEXT_TELEMETRY_DISABLED: "1" });
+  const inherited = childEnv({ NEXT_TELEMETRY_DISABLED: "1", NEXT_RUNTIME: "nodejs" });
+  // What `next start` sets: production unless the caller chose a mode (tests run with NODE_ENV=test).
+  const env = { ...inherited, NODE_ENV: inherited.NODE_ENV || "production" };
   const database = settings.database;
   if (database.provider === "sqlite") {
     fs.mkdirSync(settings.dataDir, { recursive: true });
@@ -53,7 +53,10 @@ async function main(): Promise<void> {
   const port = String(settings.port);
   console.log(`[start] console and API on http://localhost:${port}`);
   // FK_NEXT_NODE_OPTIONS: flags for the server process only (e.g. --cpu-prof when profiling).
-  const child = spawn(process.execPath, [...settings.nextNodeOptions, require_next(), "start", "-p", port, "-H", settings.hostname], { stdio: "inherit", env });
+  // tsx as a loader in that very process (not its CLI, which would start another), with the
+  // react-server condition lib/server is loaded under in every script.
+  const serverArgs = [...settings.nextNodeOptions, "--conditions=react-server", "--import", "tsx", path.join(root, "scripts", "server.ts")];
+  const child = spawn(process.execPath, serverArgs, { stdio: "inherit", env, cwd: root });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

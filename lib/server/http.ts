@@ -66,6 +66,11 @@ export interface RouteOptions<S extends RouteSpec> {
 }
 
 const DEFAULT_MAX_BYTES = 64 * 1024;
+
+/** The most bytes route() reads of a body for `spec` (its entry's `maxBytes`, default 64 KiB). */
+export function bodyLimit(spec: RouteSpec): number {
+  return spec.maxBytes ?? DEFAULT_MAX_BYTES;
+}
 const NO_STORE = { "cache-control": "no-store" } as const;
 
 /**
@@ -210,7 +215,7 @@ export function route<const S extends RouteSpec>(
       const params = pathParams(spec.path, (await ctx.params) ?? {});
       let raw: unknown = undefined;
       if (spec.body) {
-        raw = await readBody(req, spec.maxBytes ?? DEFAULT_MAX_BYTES);
+        raw = await readBody(req, bodyLimit(spec));
         if (raw instanceof RefusedJsonBody) {
           if (!options.onMalformedBody) throw new ApiError("BAD_REQUEST", raw.reason);
           return toResponse(spec, await options.onMalformedBody(raw.reason, raw.raw, admitted));

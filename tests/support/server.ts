@@ -1,7 +1,8 @@
 /**
- * A real server for integration tests: `scripts/start.ts` (migrate, seed, `next start`) on a free
- * port, with its own data directory and database, from the build `npm test` made beforehand
- * (FK_SKIP_BUILD=1: a test never builds). Stop it with stop(), or kill it hard with kill("SIGKILL").
+ * A real server for integration tests: `scripts/start.ts` (migrate, seed, then scripts/server.ts:
+ * the lean agent path and Next.js) on a free port, with its own data directory and database, from
+ * the build `npm test` made beforehand (FK_SKIP_BUILD=1: a test never builds). Stop it with
+ * stop(), or kill it hard with kill("SIGKILL").
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -103,7 +104,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     try {
-      process.kill(-child.pid!, signal); // the whole group: tsx, start.ts and next
+      process.kill(-child.pid!, signal); // the whole group: tsx, start.ts and the server
     } catch {
       return;
     }
