@@ -4,6 +4,7 @@ import { promisify } from "node:util";
 import { config } from "./config";
 import { ApiError } from "./errors";
 import { getDb } from "./db/client";
+import type { Tx } from "./registry";
 import { beginRequestTrace } from "./tracing";
 
 /**
@@ -294,4 +295,21 @@ async function checkCredentials(email: string, password: string): Promise<{ acco
     return null;
   }
   return (await verifyPassword(password, account.passwordHash)) ? { accountId: account.id } : null;
+}
+
+/**
+ * A token authenticated at an older registry version is re-checked inside the transaction of
+ * whatever it is about to do (a decision, a redemption): the cache may predate its revocation
+ * through another replica.
+ */
+export async function tokenStillValid(tx: Tx, auth: { tokenId: string; authVersion: number } | "internal", version: number): Promise<boolean> {
+  if (auth === "internal" || auth.authVersion === version) return true;
+  const row = await tx.apiToken.findUnique({ where: { id: auth.tokenId }, select: { revokedAt: true } });
+  if (!row || row.revokedAt) {
+    forgetToken(auth.tokenId);
+    return false;
+  }
+  rememberToken(auth.tokenId, version);
+  auth.authVersion = version;
+  return true;
 }

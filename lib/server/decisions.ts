@@ -24,7 +24,7 @@ import { log } from "./log";
 import { recordDecision } from "./metrics";
 import { currentSnapshot, SnapshotUnavailableError, type Tx } from "./registry";
 import { SignerUnavailableError } from "./signer";
-import { forgetToken, rememberToken, sha256Hex } from "./auth";
+import { sha256Hex, tokenStillValid } from "./auth";
 import { actionIdReused, planDigest, priorPermit, recordIssued, voidReason, type IssuedPermitRow } from "./permits";
 import { takeDecisionTrace, traceClock, type DecisionTrace } from "./tracing";
 
@@ -400,18 +400,6 @@ async function persistTaints(tx: Tx, taints: Map<string, string>): Promise<void>
   }
 }
 
-/** A token authenticated at an older registry version is re-checked before it decides anything. */
-async function tokenStillValid(tx: Tx, auth: AgentAuth | "internal", version: number): Promise<boolean> {
-  if (auth === "internal" || auth.authVersion === version) return true;
-  const row = await tx.apiToken.findUnique({ where: { id: auth.tokenId }, select: { revokedAt: true } });
-  if (!row || row.revokedAt) {
-    forgetToken(auth.tokenId);
-    return false;
-  }
-  rememberToken(auth.tokenId, version);
-  auth.authVersion = version;
-  return true;
-}
 
 function refusal(error: unknown): ApiError {
   if (error instanceof SnapshotUnavailableError) return new ApiError("SERVICE_UNAVAILABLE", "SNAPSHOT_UNAVAILABLE: the registry cannot be loaded; nothing is permitted");

@@ -6,6 +6,7 @@ import type { Snapshot } from "../kernel/snapshot";
 import type { Action, Violation } from "../kernel/types";
 import { verify } from "../kernel/verify";
 import { getSigner, withAuditTransaction } from "./audit-log";
+import { tokenStillValid } from "./auth";
 import { ApiError } from "./errors";
 import { currentSnapshot, type Tx } from "./registry";
 import { sha256Hex } from "./auth";
@@ -134,7 +135,12 @@ const REDEEM_MESSAGES: Record<Exclude<RedeemRefusal, "REDEEMED">, string> = {
  * authority changed), and the nonce never redeemed before — the nonce table's primary key decides
  * races. Redemptions and refused redemptions of genuine permits are audited.
  */
-export async function redeemPermit(machineId: string, record: unknown, signature: string): Promise<{ redeemed: true; nonce: string; actionId: string }> {
+export async function redeemPermit(
+  machineId: string,
+  record: unknown,
+  signature: string,
+  auth: { tokenId: string; authVersion: number } | "internal",
+): Promise<{ redeemed: true; nonce: string; actionId: string }> {
   const tr = takeDecisionTrace("redeem");
   const clock = () => traceClock(tr !== null);
   const t0 = clock();
@@ -157,6 +163,8 @@ export async function redeemPermit(machineId: string, record: unknown, signature
       tr?.phase("queue", t1, t2);
       const snapshot = await currentSnapshot(tx);
       version = snapshot.version;
+      // A token revoked through another replica since this one cached it redeems nothing.
+      if (!(await tokenStillValid(tx, auth, snapshot.version))) throw new ApiError("UNAUTHENTICATED", "the bearer token is not valid");
       const t3 = clock();
       tr?.phase("snapshot", t2, t3);
       const row = await priorPermit(tx, machineId, permit.actionId);

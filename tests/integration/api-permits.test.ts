@@ -216,4 +216,18 @@ describe("halts void permits across two replicas on one PostgreSQL database", ()
     expect(retries.every((r) => r.body.record.permitted)).toBe(true);
     expect(nonces.size).toBe(1);
   });
+
+  it("a token revoked through B redeems nothing on A, which had it cached", async () => {
+    const agent = await makeAgent(a, "revoked");
+    const permit = await permitFor(a, agent, "before-revocation"); // A has the token cached now
+    const tokens = await call(b, "GET", `/machines/${agent.machine}/tokens`, { token: OPERATOR_TOKEN });
+    expect(tokens.body).toHaveLength(1);
+    expect((await call(b, "DELETE", `/tokens/${tokens.body[0].id}`, { token: OPERATOR_TOKEN })).status).toBe(200);
+    const head = (await call(a, "GET", "/audit?limit=1", { token: OPERATOR_TOKEN })).body.entries[0].seq;
+    const res = await redeem(a, agent, permit);
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("UNAUTHENTICATED");
+    // Nothing was redeemed or logged for it.
+    expect((await call(a, "GET", "/audit?limit=1", { token: OPERATOR_TOKEN })).body.entries[0].seq).toBe(head);
+  });
 });
