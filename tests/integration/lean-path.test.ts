@@ -22,21 +22,12 @@ import { verifyDecision } from "@/lib/kernel/signing";
 import { freshSqlite, type TestDatabase } from "../support/databases";
 import { call, OPERATOR_TOKEN, startServer, type TestServer } from "../support/server";
 import { makeAgent, verifyAs, type Agent } from "../support/world";
+import { until } from "../support/until";
 
 interface LeanLine {
   method: string;
   route: string;
   status: number;
-}
-
-async function until<T>(what: string, fn: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** One request on `agent` (keep-alive when given), the body written in the given chunks. */

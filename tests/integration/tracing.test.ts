@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshSqlite, type TestDatabase } from "../support/databases";
 import { call, startServer, type TestServer } from "../support/server";
 import { makeAgent, verifyAs, type Agent } from "../support/world";
+import { until } from "../support/until";
 
 interface OtlpValue {
   stringValue?: string;
@@ -96,16 +97,6 @@ function traces(spans: { span: OtlpSpan; service: string }[]): Trace[] {
     const root = roots[0]!.span;
     return { root, children: list.filter((s) => s.span !== root).map((s) => s.span), service: roots[0]!.service };
   });
-}
-
-async function until<T>(what: string, fn: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const DECISION_SPANS = ["append", "authenticate", "commit", "queue", "sign", "snapshot", "verify"];
