@@ -6,7 +6,7 @@
  */
 import { capIssues, idProblem, MAX_ID_LENGTH, quote, readArray, readPlainObject, textProblem } from "./internal";
 import { isObjectReference, MAX_REFERENCE_LENGTH } from "./object-ref";
-import { FLAGS, type Action, type Flag } from "./types";
+import { FLAGS, MAX_COST, type Action, type Flag } from "./types";
 
 /** Most items in each of reads, writes, delegates, governsHumans. */
 export const MAX_ACTION_LIST = 1000;
@@ -14,7 +14,7 @@ export const MAX_ACTION_LIST = 1000;
 export const MAX_ACTION_TEXT = 10_000;
 
 const LIST_FIELDS = ["reads", "writes", "delegates", "governsHumans"] as const;
-const KNOWN_FIELDS: ReadonlySet<string> = new Set<string>(["actionId", "actor", ...LIST_FIELDS, "description", "argument", ...FLAGS]);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set<string>(["actionId", "actor", ...LIST_FIELDS, "description", "argument", "cost", ...FLAGS]);
 const MAX_ERRORS = 20;
 
 export type ParseActionResult =
@@ -34,7 +34,8 @@ export type ParseActionResult =
  * governsHumans (optional arrays of at most 1,000 distinct identifiers; in reads, writes and
  * delegates an object reference — see object-ref.ts — may have up to MAX_REFERENCE_LENGTH
  * characters, and verify canonicalizes it), description, argument
- * (optional strings of at most 10,000 characters) and the ten flags of FLAGS (optional
+ * (optional strings of at most 10,000 characters), cost (optional integer in 0..MAX_COST: what the
+ * use costs against budgets with maxCost, issue 13) and the ten flags of FLAGS (optional
  * booleans). A key whose value is `undefined` counts as absent, as JSON.stringify would drop it.
  *
  * Returns `{ ok: false, errors }` for anything else: not a plain object, an array, unknown keys,
@@ -63,6 +64,7 @@ export function parseAction(input: unknown): ParseActionResult {
   const lists: Record<(typeof LIST_FIELDS)[number], string[]> = { reads: [], writes: [], delegates: [], governsHumans: [] };
   let description: string | undefined;
   let argument: string | undefined;
+  let cost: number | undefined;
   let actionId: unknown;
   let actor: unknown;
 
@@ -81,6 +83,9 @@ export function parseAction(input: unknown): ParseActionResult {
       if (p !== null) errors.push(`${key} ${p}`);
       else if (key === "description") description = v as string;
       else argument = v as string;
+    } else if (key === "cost") {
+      if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 && v <= MAX_COST) cost = v;
+      else errors.push(`cost must be an integer in 0..${MAX_COST}`);
     } else if (key === "reads" || key === "writes" || key === "delegates" || key === "governsHumans") {
       readList(key, v, lists[key], errors);
     } else if (typeof v === "boolean") flags[key as Flag] = v;
@@ -106,6 +111,7 @@ export function parseAction(input: unknown): ParseActionResult {
   if (argument !== undefined) a.argument = argument;
   a.bypasses_verifier = flags.bypasses_verifier;
   a.coerces = flags.coerces;
+  if (cost !== undefined) a.cost = cost;
   a.deceives = flags.deceives;
   a.delegates = lists.delegates;
   if (description !== undefined) a.description = description;

@@ -10,9 +10,11 @@
  * and one refused here could never be used.
  */
 import { idProblem, isMachineHalted, quote, readPlainObject, snapshotIndex, type ClaimNode } from "./internal";
+import { budgetWithin, parseBudget } from "./budget";
 import { soleResource } from "./resolve";
 import { scopeAncestors, scopeContains, validateScope } from "./scope";
 import type { Snapshot } from "./snapshot";
+import type { Budget } from "./types";
 
 /** The closed union of reasons a grant is refused. */
 export const GRANT_REFUSAL_CODES = [
@@ -32,6 +34,7 @@ export const GRANT_REFUSAL_CODES = [
   "GRANTOR_LACKS_RIGHT",
   "EXCEEDS_GRANTOR_SCOPE",
   "EXCEEDS_GRANTOR_EXPIRY",
+  "EXCEEDS_GRANTOR_BUDGET",
   "INTERNAL_ERROR",
 ] as const;
 export type GrantRefusalCode = (typeof GRANT_REFUSAL_CODES)[number];
@@ -59,9 +62,11 @@ export interface GrantProposal {
   readonly confidence?: number | undefined;
   /** Integer ms since the epoch. */
   readonly expiresAt?: number | undefined;
+  /** A ceiling on its uses (issue 13): never larger than the grantor's claim it comes from. */
+  readonly budget?: Budget | undefined;
 }
 
-const KEYS = ["holder", "grantor", "resource", "scope", "canRead", "canWrite", "canDelegate", "confidence", "expiresAt"];
+const KEYS = ["holder", "grantor", "resource", "scope", "canRead", "canWrite", "canDelegate", "confidence", "expiresAt", "budget"];
 
 /** Parses a proposal strictly (unknown keys refused). Never throws. */
 export function parseGrantProposal(input: unknown): { ok: true; grant: GrantProposal } | { ok: false; errors: string[] } {
@@ -98,6 +103,13 @@ export function parseGrantProposal(input: unknown): { ok: true; grant: GrantProp
   if (expiresAt !== undefined && !(typeof expiresAt === "number" && Number.isSafeInteger(expiresAt))) {
     errors.push("expiresAt must be an integer (ms since the epoch)");
   }
+  const budgetIn = f.get("budget");
+  let budget: Budget | undefined;
+  if (budgetIn !== undefined) {
+    const b = parseBudget(budgetIn);
+    if (b.ok) budget = b.budget;
+    else errors.push(...b.errors);
+  }
   if (errors.length > 0) return { ok: false, errors };
   const grant: GrantProposal = {
     holder: f.get("holder") as string,
@@ -108,8 +120,19 @@ export function parseGrantProposal(input: unknown): { ok: true; grant: GrantProp
     canDelegate: f.get("canDelegate") as boolean,
     ...(confidence !== undefined ? { confidence: confidence as number } : {}),
     ...(expiresAt !== undefined ? { expiresAt: expiresAt as number } : {}),
+    ...(budget !== undefined ? { budget } : {}),
   };
   return { ok: true, grant };
+}
+
+/** A budget as a short phrase, e.g. "20 uses, 5 per 3600 s, cost 100". */
+export function budgetText(b: Budget | undefined): string {
+  if (b === undefined) return "unlimited";
+  const parts: string[] = [];
+  if (b.maxUses !== undefined) parts.push(`${b.maxUses} uses`);
+  if (b.rate !== undefined) parts.push(`${b.rate.uses} per ${b.rate.seconds} s`);
+  if (b.maxCost !== undefined) parts.push(`cost ${b.maxCost}`);
+  return parts.join(", ");
 }
 
 function rightsText(g: { canRead: boolean; canWrite: boolean; canDelegate: boolean }): string {
@@ -222,6 +245,15 @@ export function checkGrant(snapshot: Snapshot, proposed: unknown, now: number): 
             );
           }
         } else {
+          // Budgets attenuate like every other right: the grant fits the budget of some claim it
+          // can be delegated from (an unlimited one, or one whose every ceiling it respects).
+          if (!candidates.some((n) => budgetWithin(g.budget, n.claim.budget))) {
+            const shown = candidates.find((n) => n.claim.budget !== undefined)?.claim.budget;
+            refuse(
+              "EXCEEDS_GRANTOR_BUDGET",
+              `${grantor.id}'s authority over ${target} is under a budget (${budgetText(shown)}); the grant's budget must fit inside it (${g.budget === undefined ? "it has none" : budgetText(g.budget)})`,
+            );
+          }
           let horizon = -Infinity;
           for (const n of candidates) if (n.horizon > horizon) horizon = n.horizon;
           const last = g.expiresAt ?? Infinity;

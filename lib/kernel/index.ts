@@ -6,6 +6,7 @@
 export * from "./action";
 export * from "./audit";
 export * from "./audit-export";
+export * from "./budget";
 export * from "./bytes";
 export * from "./canonical";
 export * from "./extensions/compass";

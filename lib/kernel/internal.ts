@@ -169,6 +169,8 @@ export interface SnapshotIndex {
   readonly policies: readonly PolicyRule[];
   readonly lattice: readonly string[];
   readonly latticeRank: Map<string, number>;
+  /** Some claim carries a budget (issue 13); without one, verify skips budgets entirely. */
+  readonly hasBudgets: boolean;
 }
 
 const INDEXES = new WeakMap<object, SnapshotIndex>();

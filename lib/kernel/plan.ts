@@ -66,7 +66,7 @@ export function verifyPlan(snapshot: Snapshot, actions: unknown, now: number, op
       // Parse once: a Proxy must not be able to show verify one action and the taint another.
       const parsed = parseAction(list.value[i]);
       const own = parsed.ok
-        ? verify(snapshot, parsed.action, now, { taint, step: i })
+        ? verify(snapshot, parsed.action, now, { taint, step: i, budgets: "forbid" })
         : malformedResult(parsed.actionId ?? "", ref, parsed.errors);
       let result = own;
       if (abortedBy !== undefined) {

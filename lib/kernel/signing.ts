@@ -25,6 +25,8 @@ import {
   WARNING_CODES,
   type Action,
   type Axiom,
+  type BudgetCharge,
+  type BudgetRemaining,
   type Flag,
   type ResolvedReference,
   type SnapshotRef,
@@ -228,6 +230,11 @@ export interface DecisionRecord {
   readonly snapshot: SnapshotRef;
   /** Object references of the action: as written, canonical path, resolved resource. Absent for id-only actions. */
   readonly resolved?: readonly ResolvedReference[];
+  /**
+   * Budgeted grants the action charges and what is left of each after this use (issue 13), sorted
+   * by grant id. Absent when nothing budgeted is charged.
+   */
+  readonly budgets?: readonly BudgetCharge[];
   /** ISO-8601 UTC, as Date#toISOString prints it. */
   readonly decidedAt: string;
   /** Only on a live PERMITTED record: the permit's expiry. */
@@ -264,6 +271,7 @@ const AXIOMS: ReadonlySet<string> = new Set<Axiom>([
   "CORRIGIBILITY",
   "IFC",
   "POLICY",
+  "BUDGET",
   "PLAN",
   "FAIL_CLOSED",
 ]);
@@ -332,6 +340,35 @@ function isResolvedReference(v: unknown): v is ResolvedReference {
   );
 }
 
+const REMAINING_KEYS: ReadonlySet<string> = new Set(["uses", "cost", "window"]);
+const isCount = (v: unknown): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+
+/** What is left of a budget: only non-negative integers, at least one member. */
+export function isBudgetRemaining(v: unknown): v is BudgetRemaining {
+  return (
+    isPlainObject(v) &&
+    hasOnlyKeys(v, REMAINING_KEYS) &&
+    Object.keys(v).length > 0 &&
+    optional(v, "uses", isCount) &&
+    optional(v, "cost", isCount) &&
+    optional(v, "window", isCount)
+  );
+}
+
+/** Absent, or a non-empty list of { grant, remaining } sorted by grant id, each grant once. */
+function isBudgetList(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (!Array.isArray(v) || v.length === 0) return false;
+  let last: string | undefined;
+  for (const b of v as unknown[]) {
+    if (!isPlainObject(b) || !hasOnlyKeys(b, BUDGET_CHARGE_KEYS) || !isString(b.grant) || !isBudgetRemaining(b.remaining)) return false;
+    if (last !== undefined && !(last < b.grant)) return false;
+    last = b.grant;
+  }
+  return true;
+}
+const BUDGET_CHARGE_KEYS: ReadonlySet<string> = new Set(["grant", "remaining"]);
+
 /** Absent, or a non-empty array of resolved references (an empty list is written as absent). */
 function isResolvedList(v: unknown): boolean {
   return v === undefined || (Array.isArray(v) && v.length > 0 && v.every(isResolvedReference));
@@ -376,6 +413,9 @@ function isOutcome(v: Record<string, unknown>): boolean {
     isBool(v.requiresHumanArbitration) &&
     isUnit(v.manipulationScore) &&
     isResolvedList(v.resolved) &&
+    isBudgetList(v.budgets) &&
+    // Only a permitted outcome charges a budget.
+    !(v.budgets !== undefined && v.permitted !== true) &&
     // A permitted outcome with a violation is a contradiction; refuse it rather than guess.
     !(v.permitted === true && v.violations.length > 0)
   );
@@ -412,6 +452,7 @@ const DECISION_KEYS: ReadonlySet<string> = new Set([
   "manipulationScore",
   "snapshot",
   "resolved",
+  "budgets",
   "decidedAt",
   "expiresAt",
   "nonce",
@@ -453,6 +494,15 @@ function copyViolation(v: {
   if (v.resource !== undefined) out.resource = v.resource;
   if (v.step !== undefined) out.step = v.step;
   return out;
+}
+
+function copyCharge(b: BudgetCharge): BudgetCharge {
+  const r = b.remaining;
+  const remaining: { cost?: number; uses?: number; window?: number } = {};
+  if (r.cost !== undefined) remaining.cost = r.cost;
+  if (r.uses !== undefined) remaining.uses = r.uses;
+  if (r.window !== undefined) remaining.window = r.window;
+  return { grant: b.grant, remaining };
 }
 
 function copyWarning(w: {
@@ -535,6 +585,7 @@ export function buildDecisionRecord(input: BuildDecisionInput): DecisionRecord {
     actionId: result.actionId,
     actor,
     ...(env.auditSeq !== undefined ? { auditSeq: env.auditSeq } : {}),
+    ...(result.budgets !== undefined && result.budgets.length > 0 && result.permitted ? { budgets: result.budgets.map(copyCharge) } : {}),
     confidence: result.confidence,
     decidedAt: env.decidedAt,
     ...(env.expiresAt !== undefined ? { expiresAt: env.expiresAt } : {}),

@@ -33,8 +33,10 @@ import {
 import { isObjectReference } from "./object-ref";
 import { soleResource } from "./resolve";
 import { scopeAncestors, validateScope } from "./scope";
+import { parseBudget } from "./budget";
 import {
   RESOURCE_TYPES,
+  type Budget,
   type Claim,
   type Entity,
   type EntityKind,
@@ -97,6 +99,8 @@ export interface Snapshot {
    * chain of valid grants to a human root claim. False for unknown ids and non-integer times.
    */
   isClaimValid(claimId: string, now: number): boolean;
+  /** Some claim carries a budget (issue 13): only then does a decision need usage figures. */
+  readonly hasBudgets: boolean;
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -107,6 +111,7 @@ class FrozenSnapshot implements Snapshot {
   readonly ref: { readonly version: number; readonly digest: string };
   readonly data: RegistryData;
   readonly lattice: readonly string[];
+  readonly hasBudgets: boolean;
   readonly #ix: SnapshotIndex;
   readonly #claimsOf: Map<string, readonly Claim[]>;
 
@@ -116,6 +121,7 @@ class FrozenSnapshot implements Snapshot {
     this.ref = Object.freeze({ version: data.version, digest });
     this.data = data;
     this.lattice = ix.lattice;
+    this.hasBudgets = ix.hasBudgets;
     this.#ix = ix;
     this.#claimsOf = claimsOf;
     registerSnapshotIndex(this, ix);
@@ -410,7 +416,7 @@ function validate(input: unknown): Normalised {
     const f = readRecord(
       raw,
       what,
-      ["id", "holder", "resource", "scope", "canRead", "canWrite", "canDelegate", "confidence", "expiresAt", "grantor", "revokedAt"],
+      ["id", "holder", "resource", "scope", "canRead", "canWrite", "canDelegate", "confidence", "expiresAt", "grantor", "revokedAt", "budget"],
       ["id", "holder", "canRead", "canWrite", "canDelegate", "confidence"],
       issues,
     );
@@ -423,7 +429,17 @@ function validate(input: unknown): Normalised {
     const confidence = f.get("confidence");
     const expiresAt = f.get("expiresAt");
     const revokedAt = f.get("revokedAt");
+    const budgetIn = f.get("budget");
     let good = checkId(id, `${what}.id`, issues);
+    let budget: Budget | undefined;
+    if (budgetIn !== undefined) {
+      const b = parseBudget(budgetIn, `${what}.budget`);
+      if (b.ok) budget = b.budget;
+      else {
+        issues.push(...b.errors);
+        good = false;
+      }
+    }
     if (checkId(holder, `${what}.holder`, issues)) {
       if (!entities.has(holder)) {
         if (!refused.has(holder)) issues.push(`${what}.holder ${quote(holder)} is not a known entity`);
@@ -490,6 +506,7 @@ function validate(input: unknown): Normalised {
     if (expiresAt !== undefined) c.expiresAt = expiresAt;
     if (grantor !== undefined) c.grantor = grantor;
     if (revokedAt !== undefined) c.revokedAt = revokedAt;
+    if (budget !== undefined) c.budget = budget;
     claims.set(sid, Object.freeze(c) as unknown as Claim);
   });
 
@@ -832,6 +849,7 @@ function buildIndex(data: RegistryData, entities: Map<string, Entity>): { ix: Sn
     policies,
     lattice,
     latticeRank,
+    hasBudgets: data.claims.some((c) => c.budget !== undefined),
   };
   return { ix: Object.freeze(ix), claimsOf };
 }
@@ -840,6 +858,13 @@ function buildIndex(data: RegistryData, entities: Map<string, Entity>): { ix: Sn
 // Digest
 
 const str = JSON.stringify;
+function budgetJson(b: Budget): string {
+  const parts: string[] = [];
+  if (b.maxCost !== undefined) parts.push(`"maxCost":${num(b.maxCost)}`);
+  if (b.maxUses !== undefined) parts.push(`"maxUses":${num(b.maxUses)}`);
+  if (b.rate !== undefined) parts.push(`"rate":{"seconds":${num(b.rate.seconds)},"uses":${num(b.rate.uses)}}`);
+  return `{${parts.join(",")}}`;
+}
 function num(n: number): string {
   return Object.is(n, -0) ? "0" : String(n);
 }
@@ -856,7 +881,9 @@ export function registryContentJson(data: RegistryData): string {
   const out: string[] = ['{"claims":['];
   data.claims.forEach((c, i) => {
     if (i > 0) out.push(",");
-    out.push(`{"canDelegate":${c.canDelegate},"canRead":${c.canRead},"canWrite":${c.canWrite},"confidence":${num(c.confidence)}`);
+    // A claim without a budget prints as before: the digest of registries without budgets is unchanged.
+    out.push(c.budget !== undefined ? `{"budget":${budgetJson(c.budget)},"canDelegate":${c.canDelegate},` : `{"canDelegate":${c.canDelegate},`);
+    out.push(`"canRead":${c.canRead},"canWrite":${c.canWrite},"confidence":${num(c.confidence)}`);
     if (c.expiresAt !== undefined) out.push(`,"expiresAt":${num(c.expiresAt)}`);
     if (c.grantor !== undefined) out.push(`,"grantor":${str(c.grantor)}`);
     out.push(`,"holder":${str(c.holder)},"id":${str(c.id)}`);

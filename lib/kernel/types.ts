@@ -75,6 +75,49 @@ export interface Claim {
   /** Entity id of the grantor; absent on a root (ownership) claim. */
   readonly grantor?: string | undefined;
   readonly revokedAt?: number | undefined;
+  /** A ceiling on its uses; every use of a claim delegated from it counts against it too. */
+  readonly budget?: Budget | undefined;
+}
+
+/**
+ * A ceiling on the uses of a right (issue 13), part of the claim it limits. Integers only.
+ * `maxUses`: uses in total; `rate`: at most `uses` uses in any sliding window of `seconds`
+ * (a use at t counts the uses recorded in (t - seconds·1000, t]); `maxCost`: the sum of the
+ * `cost` the actions declare. At least one member is present.
+ */
+export interface Budget {
+  readonly maxUses?: number | undefined;
+  readonly rate?: { readonly uses: number; readonly seconds: number } | undefined;
+  readonly maxCost?: number | undefined;
+}
+
+/** Bounds of budget members and of an action's cost. */
+export const MAX_BUDGET_USES = 1_000_000_000;
+export const MAX_RATE_SECONDS = 31_536_000;
+export const MAX_COST = 1_000_000_000_000;
+
+/**
+ * What has been used of one budgeted claim, read by the server inside the decision transaction
+ * (the kernel stays pure: usage is an input, like session taint). `inWindow` counts the uses in
+ * the claim's rate window ending now (0 when it has no rate).
+ */
+export interface BudgetUsage {
+  readonly uses: number;
+  readonly cost: number;
+  readonly inWindow: number;
+}
+
+/** What is left of a budget (after the use being decided, in a result): only the members it has. */
+export interface BudgetRemaining {
+  readonly uses?: number;
+  readonly cost?: number;
+  readonly window?: number;
+}
+
+/** One budgeted claim an action charges, and what is left of it after this use. */
+export interface BudgetCharge {
+  readonly grant: string;
+  readonly remaining: BudgetRemaining;
 }
 
 export interface MachineOwner {
@@ -130,6 +173,8 @@ export type Action = {
   readonly governsHumans: readonly string[];
   readonly description?: string | undefined;
   readonly argument?: string | undefined;
+  /** What this use costs against budgets with maxCost (an integer, e.g. cents). */
+  readonly cost?: number | undefined;
 } & { readonly [F in Flag]: boolean };
 
 /** The closed union of violation codes. Server-side fail-closed codes are part of it. */
@@ -146,6 +191,9 @@ export const VIOLATION_CODES = [
   "OUTSIDE_OWNER_SCOPE",
   "IFC_DOWNWARD_FLOW",
   "POLICY_DENIED",
+  // A right the actor holds is under a budget (of its claim or of one up its chain) with no use
+  // left for this action (issue 13); curable by an owner raising the budget.
+  "BUDGET_EXHAUSTED",
   "PLAN_ABORTED",
   // Fail-closed codes added by the decision service (design §10); never produced by `verify`.
   "UNAUTHENTICATED",
@@ -170,6 +218,7 @@ export type Axiom =
   | "CORRIGIBILITY"
   | "IFC"
   | "POLICY"
+  | "BUDGET"
   | "PLAN"
   | "FAIL_CLOSED";
 
@@ -214,6 +263,11 @@ export interface VerifyResult {
    * resolved to (absent when it resolved to none). Absent when the action names ids only.
    */
   readonly resolved?: readonly ResolvedReference[];
+  /**
+   * Every budgeted claim the action charges (its own claims and those up their chains), sorted by
+   * claim id, with what is left after this use. Absent when nothing budgeted is charged.
+   */
+  readonly budgets?: readonly BudgetCharge[];
 }
 
 /** How verify resolved one object reference (see object-ref.ts). */
@@ -236,6 +290,7 @@ export function violationClass(code: ViolationCode): ViolationClass {
     case "NOT_DELEGATED_BY_OWNER":
     case "OUTSIDE_OWNER_SCOPE":
     case "POLICY_DENIED":
+    case "BUDGET_EXHAUSTED":
       return "authority";
     case "MALFORMED_ACTION":
     case "FORBIDDEN_FLAG":

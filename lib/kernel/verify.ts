@@ -44,11 +44,13 @@
  *   read, 0 when denied); the result is the minimum, 1 when nothing is checked, 0 when malformed.
  */
 import { parseAction } from "./action";
+import { budgetShortfall, isBudgetUsage, NO_USAGE, remainingAfter } from "./budget";
 import { detectManipulation } from "./extensions/manipulation";
 import { isDownwardFlow, joinLabels, sourceRank } from "./ifc";
 import {
   hasRight,
   isMachineHalted,
+  MAX_CHAIN_DEPTH,
   quote,
   snapshotIndex,
   type ClaimNode,
@@ -65,6 +67,9 @@ import {
   FLAGS,
   type Action,
   type Axiom,
+  type Budget,
+  type BudgetCharge,
+  type BudgetUsage,
   type Flag,
   type ResolvedReference,
   type SnapshotRef,
@@ -112,6 +117,26 @@ export interface VerifyOptions {
   readonly taint?: string | undefined;
   /** Plan step index, cited by IFC_DOWNWARD_FLOW. */
   readonly step?: number | undefined;
+  /**
+   * What has been used of budgeted claims (issue 13), by claim id, as the server read it inside
+   * the decision transaction; a budgeted claim missing from it has no use yet. Only read when the
+   * snapshot has budgets.
+   */
+  readonly usage?: ReadonlyMap<string, BudgetUsage> | undefined;
+  /**
+   * "forbid": no budgeted claim may be used at all (plans: their permits are not redeemed one
+   * action at a time, so nothing could consume the budget). Default "charge".
+   */
+  readonly budgets?: "charge" | "forbid" | undefined;
+}
+
+/** One budgeted claim an action charges, with the chain it is charged through (for receipts). */
+export interface BudgetChargeDetail {
+  readonly grant: string;
+  /** Claim ids from the actor's covering claim up to the root claim, through this grant. */
+  readonly chain: readonly string[];
+  readonly budget: Budget;
+  readonly usage: BudgetUsage;
 }
 
 const DENIED_CODE = { read: "READ_DENIED", write: "WRITE_DENIED", delegate: "DELEGATE_DENIED" } as const;
@@ -179,10 +204,16 @@ export function verify(snapshot: Snapshot, action: unknown, now: number, options
     }
     let taint: string | undefined;
     let step: number | undefined;
+    let budgets: BudgetContext | undefined;
     if (options !== undefined) {
       if (typeof options !== "object" || options === null) return internalErrorResult(actionIdOf(action), ref, "invalid options");
       taint = options.taint;
       step = options.step;
+      const usage = options.usage;
+      const mode = options.budgets;
+      if (usage !== undefined && !(usage instanceof Map)) return internalErrorResult(actionIdOf(action), ref, "options.usage must be a Map");
+      if (mode !== undefined && mode !== "charge" && mode !== "forbid") return internalErrorResult(actionIdOf(action), ref, "options.budgets must be charge or forbid");
+      if (usage !== undefined || mode !== undefined) budgets = { usage, forbid: mode === "forbid" };
       if (taint !== undefined && typeof taint !== "string") return internalErrorResult(actionIdOf(action), ref, "options.taint must be a string");
       if (step !== undefined && !(typeof step === "number" && Number.isSafeInteger(step) && step >= 0)) {
         return internalErrorResult(actionIdOf(action), ref, "options.step must be a non-negative integer");
@@ -190,10 +221,160 @@ export function verify(snapshot: Snapshot, action: unknown, now: number, options
     }
     const parsed = parseAction(action);
     if (!parsed.ok) return malformedResult(parsed.actionId ?? "", ref, parsed.errors);
-    return decide(ix, ref, parsed.action, now, taint, step);
+    return decide(ix, ref, parsed.action, now, taint, step, budgets, undefined);
   } catch {
     return internalErrorResult(actionIdOf(action), ref, "the verifier failed");
   }
+}
+
+/**
+ * verify, and the budgeted claims the action charges with the chains they are charged through
+ * (what a redemption consumes and writes receipts for). `charges` is empty unless the result is
+ * PERMITTED. Never throws.
+ */
+export function verifyWithCharges(
+  snapshot: Snapshot,
+  action: unknown,
+  now: number,
+  options?: VerifyOptions,
+): { result: VerifyResult; charges: readonly BudgetChargeDetail[] } {
+  const out: BudgetChargeDetail[] = [];
+  try {
+    const ix = snapshotIndex(snapshot);
+    const parsed = parseAction(action);
+    if (ix === undefined || !parsed.ok || !Number.isSafeInteger(now) || (options !== undefined && (typeof options !== "object" || options === null))) {
+      return { result: verify(snapshot, action, now, options), charges: out };
+    }
+    const usage = options?.usage;
+    if (usage !== undefined && !(usage instanceof Map)) return { result: verify(snapshot, action, now, options), charges: out };
+    const mode = options?.budgets;
+    if (mode !== undefined && mode !== "charge" && mode !== "forbid") return { result: verify(snapshot, action, now, options), charges: out };
+    const taint = options?.taint;
+    const step = options?.step;
+    if ((taint !== undefined && typeof taint !== "string") || (step !== undefined && !(typeof step === "number" && Number.isSafeInteger(step) && step >= 0))) {
+      return { result: verify(snapshot, action, now, options), charges: out };
+    }
+    const result = decide(ix, safeRef(snapshot), parsed.action, now, taint, step, { usage, forbid: mode === "forbid" }, out);
+    return { result, charges: result.permitted ? out : [] };
+  } catch {
+    return { result: internalErrorResult(actionIdOf(action), safeRef(snapshot), "the verifier failed"), charges: [] };
+  }
+}
+
+/**
+ * The budgeted claims an action could charge: every budgeted claim on a valid chain of a claim
+ * covering one of its targets with the right. The server reads the usage of exactly these inside
+ * the decision transaction and hands it to verify. Empty when the snapshot has no budgets, the
+ * action does not parse or names an unknown actor. Never throws.
+ */
+export function budgetedClaimsFor(snapshot: Snapshot, action: unknown, now: number): string[] {
+  try {
+    const ix = snapshotIndex(snapshot);
+    if (ix === undefined || !ix.hasBudgets || !Number.isSafeInteger(now)) return [];
+    const parsed = parseAction(action);
+    if (!parsed.ok) return [];
+    const a = parsed.action;
+    const refs: References = { resolved: [], errors: [] };
+    const lists: [Op, Target[]][] = [
+      ["read", targetsOf(ix, "reads", a.reads, refs)],
+      ["write", targetsOf(ix, "writes", a.writes, refs)],
+      ["delegate", targetsOf(ix, "delegates", a.delegates, refs)],
+    ];
+    const hi = ix.holders.get(a.actor);
+    if (hi === undefined) return [];
+    const found = new Set<string>();
+    const seenNodes = new Set<ClaimNode>();
+    const stack: ClaimNode[] = [];
+    for (const [op, targets] of lists) {
+      for (const t of targets) {
+        if (t.rn === undefined) continue;
+        const push = (list: readonly ClaimNode[] | undefined): void => {
+          if (list !== undefined) for (const n of list) if (hasRight(n.claim, op) && now <= n.horizon) stack.push(n);
+        };
+        push(hi.byResource.get(t.rn.resource.id));
+        for (const anc of t.ancestors) push(hi.byScope.get(anc));
+      }
+    }
+    while (stack.length > 0) {
+      const n = stack.pop() as ClaimNode;
+      if (seenNodes.has(n)) continue;
+      seenNodes.add(n);
+      if (n.claim.budget !== undefined) found.add(n.claim.id);
+      for (const p of n.supporters) if (now <= p.horizon) stack.push(p);
+    }
+    return [...found].sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The budget inputs of one decision. */
+interface BudgetContext {
+  readonly usage: ReadonlyMap<string, BudgetUsage> | undefined;
+  readonly forbid: boolean;
+}
+
+function usageOf(ctx: BudgetContext | undefined, id: string): BudgetUsage {
+  const u = ctx?.usage?.get(id);
+  return u !== undefined && isBudgetUsage(u) ? u : NO_USAGE;
+}
+
+/** Why a budgeted claim cannot take one more use of this action, or null when it can. */
+function claimShortfall(ctx: BudgetContext | undefined, node: ClaimNode, cost: number | undefined): string | null {
+  const b = node.claim.budget;
+  if (b === undefined) return null;
+  if (ctx?.forbid === true) return "a plan cannot use budgeted authority (verify and redeem each action on its own)";
+  return budgetShortfall(b, usageOf(ctx, node.claim.id), cost);
+}
+
+/**
+ * A chain from `node` up to a human root claim, every link valid at `now` and every budgeted
+ * claim on it able to take one more use: the first such chain in a fixed order (supporters by
+ * claim id), or undefined. `failed` remembers, per claim, the largest remaining depth at which no
+ * chain was found, so a shared ancestor is explored once per depth, not once per path.
+ */
+function affordableChain(
+  node: ClaimNode,
+  now: number,
+  ctx: BudgetContext | undefined,
+  cost: number | undefined,
+  depth: number,
+  onPath: Set<ClaimNode>,
+  failed: Map<ClaimNode, number>,
+): ClaimNode[] | undefined {
+  if (now > node.horizon || depth < 0 || onPath.has(node)) return undefined;
+  const f = failed.get(node);
+  if (f !== undefined && f >= depth) return undefined;
+  if (claimShortfall(ctx, node, cost) !== null) {
+    failed.set(node, Number.MAX_SAFE_INTEGER);
+    return undefined;
+  }
+  if (node.claim.grantor === undefined) return node.holderKind === "HUMAN" && now <= node.local ? [node] : undefined;
+  onPath.add(node);
+  const ups = [...node.supporters].sort((a, b) => (a.claim.id < b.claim.id ? -1 : a.claim.id > b.claim.id ? 1 : 0));
+  for (const p of ups) {
+    const rest = affordableChain(p, now, ctx, cost, depth - 1, onPath, failed);
+    if (rest !== undefined) {
+      onPath.delete(node);
+      return [node, ...rest];
+    }
+  }
+  onPath.delete(node);
+  failed.set(node, Math.max(f ?? -1, depth));
+  return undefined;
+}
+
+/** The first budgeted claim (walking the first valid chain of `node`) that cannot take one more use. */
+function firstShortfall(node: ClaimNode, now: number, ctx: BudgetContext | undefined, cost: number | undefined): { node: ClaimNode; why: string } | undefined {
+  let n: ClaimNode | undefined = node;
+  const seenHere = new Set<ClaimNode>();
+  while (n !== undefined && !seenHere.has(n)) {
+    seenHere.add(n);
+    const why = claimShortfall(ctx, n, cost);
+    if (why !== null) return { node: n, why };
+    n = [...n.supporters].sort((a, b) => (a.claim.id < b.claim.id ? -1 : 1)).find((p) => now <= p.horizon);
+  }
+  return undefined;
 }
 
 /** Best-effort actionId of unparsed input, for citing it in a refusal. */
@@ -338,6 +519,8 @@ function decide(
   now: number,
   taintIn: string | undefined,
   step: number | undefined,
+  budgetCtx: BudgetContext | undefined,
+  chargesOut: BudgetChargeDetail[] | undefined,
 ): VerifyResult {
   // 0. Object references: canonicalize and resolve every entry first; one that does not
   // canonicalize makes the whole action malformed, with the reason.
@@ -405,7 +588,10 @@ function decide(
     }
   }
 
-  // 5. Authority, per resource.
+  // 5. Authority, per resource. With budgets in the registry, the claim used for a target is the
+  // best (by confidence, then id) covering claim with a chain whose every budgeted claim can take
+  // one more use; charged: each budgeted claim on the chosen chains, once per action.
+  const charged = new Map<string, BudgetChargeDetail>();
   const holder = ix.holders.get(actor);
   const ownerIndex = owner !== undefined ? ix.holders.get(owner) : undefined;
   const check = (op: Op, targets: readonly Target[]): void => {
@@ -446,7 +632,31 @@ function decide(
         confidence = 0;
         continue;
       }
-      const best = cov.best as ClaimNode;
+      let best = cov.best as ClaimNode;
+      if (ix.hasBudgets) {
+        const chosen = affordable(holder, t, op, now, budgetCtx, action.cost);
+        if (chosen === undefined) {
+          const short = firstShortfall(best, now, budgetCtx, action.cost);
+          const g = short?.node.claim;
+          violations.push({
+            code: "BUDGET_EXHAUSTED",
+            axiom: "BUDGET",
+            message:
+              g === undefined
+                ? `BUDGET EXHAUSTED on ${id}: no chain of ${actor}'s ${op} claims has budget left for this action`
+                : `BUDGET EXHAUSTED on ${id}: grant ${g.id} (held by ${g.holder}) — ${short?.why ?? "no use left"}`,
+            resource: id,
+          });
+          confidence = 0;
+          continue;
+        }
+        best = chosen[0] as ClaimNode;
+        const chain = chosen.map((n) => n.claim.id);
+        for (const n of chosen) {
+          const b = n.claim.budget;
+          if (b !== undefined && !charged.has(n.claim.id)) charged.set(n.claim.id, { grant: n.claim.id, chain, budget: b, usage: usageOf(budgetCtx, n.claim.id) });
+        }
+      }
       const c = best.claim.confidence;
       if (c < confidence) confidence = c;
       if (c < CONTESTED_THRESHOLD && op !== "delegate" && rn !== undefined) {
@@ -518,6 +728,12 @@ function decide(
     pass("delegate", delegates);
   }
 
+  let budgets: BudgetCharge[] | undefined;
+  if (charged.size > 0) {
+    const list = [...charged.values()].sort((a, b) => (a.grant < b.grant ? -1 : 1));
+    if (chargesOut !== undefined) chargesOut.push(...list);
+    budgets = list.map((d) => ({ grant: d.grant, remaining: remainingAfter(d.budget, d.usage, action.cost) }));
+  }
   return {
     actionId: action.actionId,
     permitted: violations.length === 0,
@@ -528,5 +744,35 @@ function decide(
     manipulationScore: action.argument === undefined ? 0 : detectManipulation(action.argument).score,
     snapshot: ref,
     ...(resolved.length > 0 ? { resolved } : {}),
+    ...(budgets !== undefined ? { budgets } : {}),
   };
+}
+
+/**
+ * The covering claim to use for a target under budgets, with its chain: of the actor's valid
+ * claims covering the target with the right, the most confident (then lowest id) that has an
+ * affordable chain (see affordableChain).
+ */
+function affordable(
+  hi: HolderIndex | undefined,
+  t: Target,
+  op: Op,
+  now: number,
+  ctx: BudgetContext | undefined,
+  cost: number | undefined,
+): ClaimNode[] | undefined {
+  if (hi === undefined || t.rn === undefined) return undefined;
+  const candidates: ClaimNode[] = [];
+  const collect = (list: readonly ClaimNode[] | undefined): void => {
+    if (list !== undefined) for (const n of list) if (hasRight(n.claim, op) && now <= n.local && now <= n.horizon) candidates.push(n);
+  };
+  collect(hi.byResource.get(t.rn.resource.id));
+  for (const a of t.ancestors) collect(hi.byScope.get(a));
+  candidates.sort((a, b) => b.claim.confidence - a.claim.confidence || (a.claim.id < b.claim.id ? -1 : a.claim.id > b.claim.id ? 1 : 0));
+  const failed = new Map<ClaimNode, number>();
+  for (const n of candidates) {
+    const chain = affordableChain(n, now, ctx, cost, MAX_CHAIN_DEPTH, new Set(), failed);
+    if (chain !== undefined) return chain;
+  }
+  return undefined;
 }
