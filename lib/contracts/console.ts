@@ -4,7 +4,7 @@
  * Strict objects, like every other contract: an unknown key is a bug, not something to ignore.
  */
 import { z } from "zod";
-import { IsoTime, ResourceType, ViolationCode } from "./index";
+import { Budget, IsoTime, ResourceType, ViolationCode } from "./index";
 
 const Ms = z.number().int().describe("milliseconds since the Unix epoch");
 
@@ -31,6 +31,7 @@ export const RegistryClaim = z.strictObject({
   expiresAt: Ms.optional(),
   grantor: z.string().optional(),
   revokedAt: Ms.optional(),
+  budget: Budget.optional(),
 });
 export const RegistryHalt = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("machine"), target: z.string() }),

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { isObjectReference } from "../kernel/object-ref";
-import { FLAGS, RESOURCE_TYPES, VIOLATION_CODES, WARNING_CODES } from "../kernel/types";
+import { FLAGS, MAX_BUDGET_USES, MAX_COST, MAX_RATE_SECONDS, RESOURCE_TYPES, VIOLATION_CODES, WARNING_CODES } from "../kernel/types";
 
 // --------------------------------------------------------------------------------------------
 // Building blocks
@@ -89,6 +89,7 @@ export const Action = z.strictObject({
   governsHumans: z.array(Id).max(1000).optional(),
   description: z.string().max(10_000).optional(),
   argument: z.string().max(10_000).optional(),
+  cost: z.number().int().min(0).max(MAX_COST).optional().describe("What this use costs against budgets with maxCost (an integer, e.g. cents)"),
   ...flagShape,
 });
 export type ActionInput = z.infer<typeof Action>;
@@ -127,6 +128,11 @@ export const DecisionRecord = z.strictObject({
   manipulationScore: z.number(),
   snapshot: SnapshotRef,
   resolved: z.array(z.strictObject({ ref: z.string(), canonical: z.string(), resource: z.string().optional() })).min(1).optional(),
+  budgets: z
+    .array(z.strictObject({ grant: z.string(), remaining: z.strictObject({ uses: z.number().int().optional(), cost: z.number().int().optional(), window: z.number().int().optional() }) }))
+    .min(1)
+    .optional()
+    .describe("Budgeted grants this action charges, with what is left of each after this use"),
   decidedAt: z.string(),
   expiresAt: z.string().optional(),
   nonce: Hex,
@@ -220,6 +226,25 @@ export const Resource = z.strictObject({
 });
 
 /** What a claim is over and which rights it holds: shared by grants and root claims. */
+/** A ceiling on the uses of a grant (issue 13); the kernel's parseBudget checks it again. */
+export const Budget = z
+  .strictObject({
+    maxUses: z.number().int().min(1).max(MAX_BUDGET_USES).optional().describe("Uses in total"),
+    rate: z
+      .strictObject({ uses: z.number().int().min(1).max(MAX_BUDGET_USES), seconds: z.number().int().min(1).max(MAX_RATE_SECONDS) })
+      .optional()
+      .describe("At most `uses` uses in any sliding window of `seconds`"),
+    maxCost: z.number().int().min(0).max(MAX_COST).optional().describe("Sum of the `cost` the actions declare"),
+  })
+  .refine((b) => b.maxUses !== undefined || b.rate !== undefined || b.maxCost !== undefined, { message: "set at least one of maxUses, rate and maxCost" });
+export const BudgetRemaining = z.strictObject({ uses: z.number().int().optional(), cost: z.number().int().optional(), window: z.number().int().optional() });
+export const BudgetUsage = z.strictObject({
+  uses: z.number().int(),
+  cost: z.number().int(),
+  inWindow: z.number().int().describe("Uses in the rate window ending now (0 without a rate)"),
+  remaining: BudgetRemaining,
+});
+
 const claimFields = {
   holder: Id,
   resource: Id.optional(),
@@ -237,8 +262,10 @@ export const CreateGrantRequest = z
     confidence: z.number().gt(0).lte(1).optional(),
     expiresAt: IsoTime.optional(),
     grantor: Id.optional().describe("Defaults to the signed-in owner."),
+    budget: Budget.optional().describe("A ceiling on uses, never larger than the grantor's own budget over the target"),
   })
   .refine(oneTarget, ONE_TARGET);
+export const SetBudgetRequest = z.strictObject({ budget: Budget.nullable().describe("null removes the budget (only where the grantor's own authority is unlimited)") });
 export const Grant = z.strictObject({
   id: z.string(),
   holder: z.string(),
@@ -252,6 +279,8 @@ export const Grant = z.strictObject({
   grantor: z.string().nullable(),
   revokedAt: IsoTime.nullable(),
   createdAt: IsoTime,
+  budget: Budget.nullable(),
+  usage: BudgetUsage.nullable().describe("What is used and left of the budget; null without one"),
 });
 export const GrantRefusal = z.strictObject({
   error: z.strictObject({
@@ -266,7 +295,7 @@ export const GrantRefusal = z.strictObject({
  * to arbitrate. Overlapping write claims of two humans are queued as conflicts.
  */
 export const CreateRootClaimRequest = z
-  .strictObject({ ...claimFields, confidence: z.number().gt(0).lte(1).default(1) })
+  .strictObject({ ...claimFields, confidence: z.number().gt(0).lte(1).default(1), budget: Budget.optional().describe("A ceiling the owner sets on themselves") })
   .refine(oneTarget, ONE_TARGET);
 
 export const HaltRequest = z.strictObject({ reason: z.string().max(1000).optional() });
@@ -310,6 +339,9 @@ export const Approval = z.strictObject({
   auditSeq: z.number().int(),
   violations: z.array(DecisionViolation),
   missingGrants: z.array(MissingGrant),
+  exhaustedBudgets: z
+    .array(z.strictObject({ grant: z.string(), holder: z.string(), budget: Budget, usage: BudgetUsage, canRaise: z.boolean() }))
+    .describe("BUDGET_EXHAUSTED refusals: the budgets used up, and whether the caller may raise each"),
   curable: z.boolean(),
   status: z.enum(["PENDING", "APPROVED", "REFUSED"]),
   reason: z.string().nullable(),
@@ -324,6 +356,11 @@ export const ApproveRequest = z.strictObject({
     .max(1000)
     .optional()
     .describe("Object references only: grant `scope` (which must contain the reference's canonical path) instead of exactly the object"),
+  raise: z
+    .array(z.strictObject({ grant: Id, budget: Budget }))
+    .max(100)
+    .optional()
+    .describe("BUDGET_EXHAUSTED: new budgets for exhausted grants, set in the same commit (attenuation applies)"),
 });
 export const RefuseRequest = z.strictObject({ reason: z.string().min(1).max(1000) });
 

@@ -155,6 +155,7 @@ export const ROUTES = {
   createGrant: spec({ method: "POST", path: "/grants", audience: "human", summary: "Delegate rights; the kernel's checkGrant decides (422 with its reasons)", body: C.CreateGrantRequest, response: C.Grant }),
   listGrants: spec({ method: "GET", path: "/grants", audience: "human", summary: "Grants held or made by the caller and their machines", response: List(C.Grant) }),
   revokeGrant: spec({ method: "DELETE", path: "/grants/{id}", audience: "human", summary: "Revoke a grant", response: C.Grant }),
+  setGrantBudget: spec({ method: "POST", path: "/grants/{id}/budget", audience: "human", summary: "Set, raise or remove a grant's budget (it must still fit the grantor's; usage is kept)", body: C.SetBudgetRequest, response: C.Grant }),
   createRootClaim: spec({ method: "POST", path: "/claims", audience: "operator", summary: "Register a root (ownership) claim for a human: imports and disputes; overlaps are queued as conflicts (operator)", body: C.CreateRootClaimRequest, response: C.Grant }),
   haltAll: spec({ method: "POST", path: "/halt-all", audience: "operator", summary: "Halt every machine (operator)", body: C.HaltRequest, response: C.HaltResponse }),
   resumeAll: spec({ method: "POST", path: "/resume-all", audience: "operator", summary: "Lift the global halt (operator)", response: C.ResumeResponse }),

@@ -211,7 +211,7 @@ export function verify(snapshot: Snapshot, action: unknown, now: number, options
       step = options.step;
       const usage = options.usage;
       const mode = options.budgets;
-      if (usage !== undefined && !(usage instanceof Map)) return internalErrorResult(actionIdOf(action), ref, "options.usage must be a Map");
+      if (usage !== undefined && !isUsageMap(usage)) return internalErrorResult(actionIdOf(action), ref, "options.usage must be a Map of claim ids to non-negative integer usage");
       if (mode !== undefined && mode !== "charge" && mode !== "forbid") return internalErrorResult(actionIdOf(action), ref, "options.budgets must be charge or forbid");
       if (usage !== undefined || mode !== undefined) budgets = { usage, forbid: mode === "forbid" };
       if (taint !== undefined && typeof taint !== "string") return internalErrorResult(actionIdOf(action), ref, "options.taint must be a string");
@@ -246,7 +246,7 @@ export function verifyWithCharges(
       return { result: verify(snapshot, action, now, options), charges: out };
     }
     const usage = options?.usage;
-    if (usage !== undefined && !(usage instanceof Map)) return { result: verify(snapshot, action, now, options), charges: out };
+    if (usage !== undefined && !isUsageMap(usage)) return { result: verify(snapshot, action, now, options), charges: out };
     const mode = options?.budgets;
     if (mode !== undefined && mode !== "charge" && mode !== "forbid") return { result: verify(snapshot, action, now, options), charges: out };
     const taint = options?.taint;
@@ -306,6 +306,13 @@ export function budgetedClaimsFor(snapshot: Snapshot, action: unknown, now: numb
   } catch {
     return [];
   }
+}
+
+/** A Map of claim id to well-formed usage: anything else is refused (fail closed), never read as "no use". */
+function isUsageMap(v: unknown): v is ReadonlyMap<string, BudgetUsage> {
+  if (!(v instanceof Map)) return false;
+  for (const [k, u] of v as Map<unknown, unknown>) if (typeof k !== "string" || !isBudgetUsage(u)) return false;
+  return true;
 }
 
 /** The budget inputs of one decision. */

@@ -195,6 +195,7 @@ function toJson(data: RegistryData): z.infer<typeof ConsoleRegistry>["registry"]
       ...(c.expiresAt !== undefined ? { expiresAt: c.expiresAt } : {}),
       ...(c.grantor !== undefined ? { grantor: c.grantor } : {}),
       ...(c.revokedAt !== undefined ? { revokedAt: c.revokedAt } : {}),
+      ...(c.budget !== undefined ? { budget: c.budget } : {}),
     })),
     halts: data.halts.map((h) => (h.kind === "all" ? { kind: "all" as const } : { kind: h.kind, target: h.target })),
     ...(data.lattice ? { lattice: [...data.lattice] } : {}),

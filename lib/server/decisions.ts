@@ -16,7 +16,8 @@ import {
 } from "../kernel/signing";
 import type { Snapshot } from "../kernel/snapshot";
 import { violationClass, type Action, type Violation, type VerifyResult } from "../kernel/types";
-import { verify } from "../kernel/verify";
+import { budgetedClaimsFor, verify } from "../kernel/verify";
+import { readUsage } from "./budgets";
 import { withAuditTransaction, type AuditAppender } from "./audit-log";
 import { config } from "./config";
 import { ApiError } from "./errors";
@@ -177,9 +178,10 @@ function missingGrants(snapshot: Snapshot, action: Action, now: number) {
   ] as const;
   for (const [right, field] of ops) {
     for (const resource of action[field]) {
-      const probe = { actionId: `${action.actionId}#probe`, actor: action.actor, [field]: [resource] };
+      const probe = { actionId: `${action.actionId}#probe`, actor: action.actor, [field]: [resource], ...(action.cost !== undefined ? { cost: action.cost } : {}) };
       const r = verify(snapshot, probe, now);
-      const denial = r.violations.find((v) => violationClass(v.code) === "authority");
+      // A used-up budget is cured by raising it (the approval's exhaustedBudgets), not by a grant.
+      const denial = r.violations.find((v) => violationClass(v.code) === "authority" && v.code !== "BUDGET_EXHAUSTED");
       if (!denial) continue;
       const ref = r.resolved?.find((x) => x.ref === resource);
       out.push({
@@ -235,7 +237,10 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
   const action = parsed?.ok ? parsed.action : null;
   const own = action !== null && action.actor === job.machineId;
   const taint = job.session ? await sessionTaint(tx, taints, job.machineId, job.session) : undefined;
-  let result = body ? malformed(snapshot, body.reason) : bindActor(verify(snapshot, job.input, now, { taint }), action, job.machineId);
+  // Budgets (issue 13): the usage of the budgeted claims this action could charge, read in this
+  // transaction; the kernel decides with it. Nothing is consumed here (redemption does that).
+  const usage = own && snapshot.hasBudgets ? await readUsage(tx, budgetedClaimsFor(snapshot, action, now), now) : undefined;
+  let result = body ? malformed(snapshot, body.reason) : bindActor(verify(snapshot, job.input, now, { taint, usage }), action, job.machineId);
   // One permit per actionId, ever (permits.ts): an identical retry of a permit still good gets it
   // back unchanged; anything else under an id that had its permit is ACTION_ID_REUSED.
   const prior = own ? await priorPermit(tx, job.machineId, action.actionId) : null;

@@ -1,10 +1,13 @@
 import "server-only";
+import type { JsonValue } from "../kernel/audit";
 import { canonicalJson } from "../kernel/canonical";
 import { verifyPlan } from "../kernel/plan";
 import { actionDigest, verifyPermit, type DecisionRecord, type PlanDecisionRecord } from "../kernel/signing";
 import type { Snapshot } from "../kernel/snapshot";
 import type { Action, Violation } from "../kernel/types";
-import { verify } from "../kernel/verify";
+import { parseAction } from "../kernel/action";
+import { budgetedClaimsFor, verify, verifyWithCharges } from "../kernel/verify";
+import { BudgetExhaustedError, consumeBudgets, readUsage, type Receipt } from "./budgets";
 import { getSigner, withAuditTransaction } from "./audit-log";
 import { tokenStillValid } from "./auth";
 import { ApiError } from "./errors";
@@ -119,7 +122,7 @@ export async function recordIssued(tx: Tx, input: IssueInput): Promise<void> {
   await tx.issuedPermit.createMany({ data: input.actionIds.map((actionId) => ({ ...common, actionId })) });
 }
 
-export type RedeemRefusal = VoidReason | "UNKNOWN_PERMIT";
+export type RedeemRefusal = VoidReason | "UNKNOWN_PERMIT" | "BUDGET_EXHAUSTED";
 
 const REDEEM_MESSAGES: Record<Exclude<RedeemRefusal, "REDEEMED">, string> = {
   EXPIRED: "EXPIRED (the permit expired)",
@@ -127,7 +130,27 @@ const REDEEM_MESSAGES: Record<Exclude<RedeemRefusal, "REDEEMED">, string> = {
   HALTED_SINCE_ISSUE: "HALTED_SINCE_ISSUE (the machine was halted after the permit was issued; a halt voids every outstanding permit)",
   AUTHORITY_CHANGED: "AUTHORITY_CHANGED (the action is no longer permitted by the current registry)",
   UNKNOWN_PERMIT: "UNKNOWN_PERMIT (this kernel never issued this permit for this action)",
+  BUDGET_EXHAUSTED: "BUDGET_EXHAUSTED (a budget this action is charged to has no use left; its owner may raise it)",
 };
+
+/**
+ * The budgeted uses a permit takes at redemption (issue 13): the kernel picks, against the usage
+ * read now inside the transaction, the chains it is charged through; each charged claim then
+ * gives one use atomically (budgets.ts). Returns the receipts, or the refusal.
+ */
+async function chargeRedemption(tx: Tx, snapshot: Snapshot, row: IssuedPermitRow, now: number, nonce: string, seq: number): Promise<Receipt[] | "BUDGET_EXHAUSTED" | "AUTHORITY_CHANGED"> {
+  if (!snapshot.hasBudgets) return [];
+  const stored = JSON.parse(row.action) as unknown;
+  const ids = budgetedClaimsFor(snapshot, stored, now);
+  if (ids.length === 0) return [];
+  const usage = await readUsage(tx, ids, now);
+  const { result, charges } = verifyWithCharges(snapshot, stored, now, { usage });
+  if (!result.permitted) return result.violations.some((v) => v.code === "BUDGET_EXHAUSTED") ? "BUDGET_EXHAUSTED" : "AUTHORITY_CHANGED";
+  if (charges.length === 0) return [];
+  const parsed = parseAction(stored);
+  const cost = parsed.ok ? (parsed.action.cost ?? 0) : 0;
+  return consumeBudgets(tx, charges, cost, now, nonce, seq);
+}
 
 /**
  * Redeems a permit once (design §5, §13): the signature under the current key, not expired, issued
@@ -158,6 +181,7 @@ export async function redeemPermit(
     let seq = -1;
     let version = -1;
     let commitStart = 0;
+    let raced = false;
     const { result } = await withAuditTransaction(async (tx, audit) => {
       const t2 = clock();
       tr?.phase("queue", t1, t2);
@@ -175,15 +199,39 @@ export async function redeemPermit(
       tr?.phase("verify", t3, t4, { "fk.stage": "void" });
       const entry = { machine: machineId, nonce: permit.nonce, actionId: permit.actionId, actionDigest: permit.actionDigest, decisionSeq: permit.auditSeq ?? null };
       const columns = { kind: "system", actorId: machineId, machineId, ownerId: snapshot.ownerOf(machineId) ?? null };
+      let receipts: Receipt[] = [];
+      if (refusal === null && row) {
+        try {
+          const charged = await chargeRedemption(tx, snapshot, row, now, permit.nonce, audit.nextSeq);
+          if (typeof charged === "string") refusal = charged;
+          else receipts = charged;
+        } catch (error) {
+          // A use taken by a concurrent redemption between the read and the locked update: roll
+          // back everything and record the refusal in a transaction of its own (below).
+          if (!(error instanceof BudgetExhaustedError)) throw error;
+          raced = true;
+          throw error;
+        }
+      }
       if (refusal === null) {
         await tx.usedNonce.create({ data: { nonce: permit.nonce, machineId } });
-        seq = audit.append({ kind: "system", op: "redeem", ...entry }, columns, now).seq;
+        const payload = receipts.length > 0 ? { kind: "system" as const, op: "redeem", ...entry, receipts: JSON.parse(JSON.stringify(receipts)) as JsonValue } : { kind: "system" as const, op: "redeem", ...entry };
+        seq = audit.append(payload, columns, now).seq;
       } else {
         seq = audit.append({ kind: "system", op: "redeem-refused", reason: refusal, ...entry }, columns, now).seq;
       }
       commitStart = clock();
       tr?.phase("append", t4, commitStart);
       return refusal;
+    }).catch(async (error: unknown) => {
+      if (!raced) throw error;
+      return withAuditTransaction(async (tx, audit) => {
+        const snapshot = await currentSnapshot(tx);
+        const entry = { machine: machineId, nonce: permit.nonce, actionId: permit.actionId, actionDigest: permit.actionDigest, decisionSeq: permit.auditSeq ?? null };
+        const columns = { kind: "system", actorId: machineId, machineId, ownerId: snapshot.ownerOf(machineId) ?? null };
+        seq = audit.append({ kind: "system", op: "redeem-refused", reason: "BUDGET_EXHAUSTED", ...entry }, columns, Date.now()).seq;
+        return "BUDGET_EXHAUSTED" as RedeemRefusal;
+      });
     });
     if (commitStart) tr?.phase("commit", commitStart);
     const reason = result === null ? undefined : result === "REDEEMED" ? "REUSED" : result;

@@ -1,6 +1,6 @@
 import "server-only";
 import { buildSnapshot, type Snapshot } from "../kernel/snapshot";
-import type { Claim, Entity, Halt, MachineOwner, RegistryData, Resource, ResourceType } from "../kernel/types";
+import type { Budget, Claim, Entity, Halt, MachineOwner, RegistryData, Resource, ResourceType } from "../kernel/types";
 import type { Db } from "./db/client";
 import { ApiError } from "./errors";
 import { log } from "./log";
@@ -68,6 +68,8 @@ export async function loadRegistryData(tx: Tx, version: number): Promise<Registr
     ...(c.expiresAt ? { expiresAt: c.expiresAt.getTime() } : {}),
     ...(c.grantorId ? { grantor: c.grantorId } : {}),
     ...(c.revokedAt ? { revokedAt: c.revokedAt.getTime() } : {}),
+    // Stored as the kernel's canonical JSON; buildSnapshot validates it again (a bad one fails closed).
+    ...(c.budget !== null ? { budget: JSON.parse(c.budget) as Budget } : {}),
   }));
   const halts: Halt[] = haltRows.map((h) =>
     h.kind === "all" ? { kind: "all" } : { kind: h.kind as "machine" | "owner", target: h.target ?? "" },

@@ -36,6 +36,8 @@ interface Vector {
   action?: unknown;
   actionJson?: string;
   options?: VerifyOptions;
+  /** Budget usage by claim id (verify's `usage` option, a Map). */
+  usage?: Record<string, { uses: number; cost: number; inWindow: number }>;
   plan?: unknown;
   planOptions?: { taint?: string };
   grant?: unknown;
@@ -92,6 +94,7 @@ function checkResult(v: Vector, r: VerifyResult, e: Record<string, unknown>, sna
   if (e.manipulationScore !== undefined) expect(r.manipulationScore).toBe(e.manipulationScore);
   if (e.snapshotVersion !== undefined) expect(r.snapshot.version).toBe(e.snapshotVersion);
   if (snap !== undefined) expect(r.snapshot).toEqual({ version: snap.version, digest: snap.digest });
+  if ("budgets" in e) expect(r.budgets).toEqual(e.budgets);
   if (v.messages !== undefined) expect(r.violations.map((x) => x.message)).toEqual(v.messages);
   if (v.warningMessages !== undefined) expect(r.warnings.map((x) => x.message)).toEqual(v.warningMessages);
   for (const x of r.violations) expect(x.message.length).toBeGreaterThan(0);
@@ -154,7 +157,8 @@ describe.each(files)("vectors/%s", (file) => {
       return;
     }
     const action = v.actionJson !== undefined ? (JSON.parse(v.actionJson) as unknown) : v.action;
-    checkResult(v, verify(snap, action, now, v.options), e, snap);
+    const options = v.usage !== undefined ? { ...v.options, usage: new Map(Object.entries(v.usage)) } : v.options;
+    checkResult(v, verify(snap, action, now, options), e, snap);
   });
 });
 

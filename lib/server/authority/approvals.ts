@@ -11,7 +11,14 @@ import { ApiError, notFound } from "../errors";
 import type { Tx } from "../registry";
 import { commitAuthority } from "./commit";
 import { requireGrantable, writeGrant } from "./grants";
-import { snapshotIn } from "./shared";
+import { parseAction } from "../../kernel/action";
+import { budgetShortfall, budgetWithin, parseBudget } from "../../kernel/budget";
+import { buildSnapshot } from "../../kernel/snapshot";
+import type { Budget } from "../../kernel/types";
+import { budgetedClaimsFor } from "../../kernel/verify";
+import { readUsage, usageOut } from "../budgets";
+import { maySetBudget, writeBudget } from "./grants";
+import { principalEntities, snapshotIn } from "./shared";
 
 /**
  * The approval inbox (design §9). A blocked action with only authority violations can be cured by
@@ -28,6 +35,68 @@ type ApprovalRow = Awaited<ReturnType<Tx["approval"]["findUniqueOrThrow"]>>;
 type Right = "read" | "write" | "delegate";
 type Missing = { resource: string; right: Right; code: string; canonical?: string; resolvedTo?: string };
 type Widen = readonly { ref: string; scope: string }[];
+type Raise = readonly { grant: string; budget: Budget }[];
+type Exhausted = { grant: string; holder: string; budget: Budget; usage: ReturnType<typeof usageOut>; canRaise: boolean };
+
+/**
+ * The budgets a pending BUDGET_EXHAUSTED request is blocked by now (issue 13): the budgeted claims
+ * its action could charge that cannot take one more use at current usage, with whether the
+ * caller may raise each (maySetBudget).
+ */
+async function exhaustedBudgets(db: Tx, snapshot: Snapshot, a: ApprovalRow, mine: ReadonlySet<string> | null, now: number): Promise<Exhausted[]> {
+  const violations = JSON.parse(a.violations) as Violation[];
+  if (a.status !== "PENDING" || !violations.some((v) => v.code === "BUDGET_EXHAUSTED")) return [];
+  const action = JSON.parse(a.action) as unknown;
+  const parsed = parseAction(action);
+  const cost = parsed.ok ? parsed.action.cost : undefined;
+  const ids = budgetedClaimsFor(snapshot, action, now);
+  const usage = await readUsage(db, ids, now);
+  const out: Exhausted[] = [];
+  for (const id of ids) {
+    const claim = snapshot.claim(id);
+    const u = usage.get(id);
+    if (!claim?.budget || !u || budgetShortfall(claim.budget, u, cost) === null) continue;
+    out.push({ grant: id, holder: claim.holder, budget: claim.budget, usage: usageOut(claim.budget, u), canRaise: maySetBudget(mine, { grantorId: claim.grantor ?? null, holderId: claim.holder }) });
+  }
+  return out;
+}
+
+/**
+ * Raises the budgets named by an approval, in one change of authority with its grants: only
+ * grants the action is charged to, each to a budget no smaller than it was (budgetWithin), each
+ * through writeBudget's attenuation check — root claims first, so a delegated grant is checked
+ * against its grantor's raised budget.
+ */
+async function raiseBudgets(tx: Tx, snapshot: Snapshot, a: ApprovalRow, raise: Raise, now: number, mine: ReadonlySet<string> | null) {
+  const charged = new Set(budgetedClaimsFor(snapshot, JSON.parse(a.action) as unknown, now));
+  const seen = new Set<string>();
+  for (const r of raise) {
+    if (!charged.has(r.grant)) throw new ApiError("VALIDATION_FAILED", `raise: ${r.grant} is not a budgeted grant this action is charged to`);
+    if (seen.has(r.grant)) throw new ApiError("VALIDATION_FAILED", `raise: ${r.grant} is named twice`);
+    seen.add(r.grant);
+    const parsed = parseBudget(r.budget, "raise.budget");
+    if (!parsed.ok) throw new ApiError("VALIDATION_FAILED", parsed.errors.join("; "));
+    if (!budgetWithin(snapshot.claim(r.grant)?.budget, parsed.budget)) throw new ApiError("VALIDATION_FAILED", `raise: the new budget of ${r.grant} is smaller than the current one on some member`);
+  }
+  const ordered = [...raise].sort((x, y) => Number(snapshot.claim(x.grant)?.grantor !== undefined) - Number(snapshot.claim(y.grant)?.grantor !== undefined));
+  let current = snapshot;
+  const done: { claim: string; budget: Budget; previous: Budget | null }[] = [];
+  for (const r of ordered) {
+    if (done.length > 0 && current.claim(r.grant)?.grantor !== undefined && current === snapshot) {
+      // Check delegated raises against the registry with the root raises applied.
+      const raised = new Map(done.map((d) => [d.claim, d.budget]));
+      current = buildSnapshot({ ...snapshot.data, claims: snapshot.data.claims.map((c) => (raised.has(c.id) ? { ...c, budget: raised.get(c.id) } : c)) });
+    }
+    try {
+      const { previous } = await writeBudget(tx, current, r.grant, r.budget, now, mine);
+      done.push({ claim: r.grant, budget: r.budget, previous });
+    } catch (e) {
+      if (e instanceof ApiError && e.code === "GRANT_REFUSED") throw new ApiError("NOT_APPROVABLE", `the budget cannot be raised so: ${e.message}`, e.details);
+      throw e;
+    }
+  }
+  return done;
+}
 
 /** Enclosing scopes offered for widening stop after this many; `covers` lists at most this many resources. */
 const MAX_WIDEN_OPTIONS = 16;
@@ -155,7 +224,7 @@ function offersWidening(a: ApprovalRow, missing: readonly Missing[]): boolean {
   return a.status === "PENDING" && a.curable && missing.some((m) => canonicalOf(m) !== undefined);
 }
 
-function out(a: ApprovalRow, snapshot?: Snapshot, now = Date.now(), cache: CoversCache = new Map()) {
+function out(a: ApprovalRow, snapshot?: Snapshot, now = Date.now(), cache: CoversCache = new Map(), exhausted: Exhausted[] = []) {
   const missing = JSON.parse(a.missingGrants) as Missing[];
   // Pending approvals of object references offer the scopes the owner could widen to, per
   // canonical path (every spelling of one object is offered the same scopes).
@@ -184,6 +253,7 @@ function out(a: ApprovalRow, snapshot?: Snapshot, now = Date.now(), cache: Cover
         ...(offer !== undefined ? { widenOptions: offer.map((o) => ({ scope: o.scope, covers: [...o.covers] })) } : {}),
       };
     }),
+    exhaustedBudgets: exhausted,
     curable: a.curable,
     status: a.status as "PENDING" | "APPROVED" | "REFUSED",
     reason: a.reason,
@@ -201,10 +271,16 @@ export async function listApprovals(principal: HumanPrincipal, status?: string) 
     take: 500,
   });
   // Widening is offered against the registry as it is now; approving re-checks it when it writes.
-  const snapshot = rows.some((r) => offersWidening(r, JSON.parse(r.missingGrants) as Missing[])) ? await snapshotIn(db) : undefined;
+  const budgeted = rows.some((r) => r.status === "PENDING" && r.violations.includes("BUDGET_EXHAUSTED"));
+  const snapshot = budgeted || rows.some((r) => offersWidening(r, JSON.parse(r.missingGrants) as Missing[])) ? await snapshotIn(db) : undefined;
   const now = Date.now();
   const cache: CoversCache = new Map();
-  return rows.map((r) => out(r, snapshot, now, cache));
+  const exhausted = new Map<string, Exhausted[]>();
+  if (budgeted && snapshot !== undefined) {
+    const mine = await principalEntities(db, principal);
+    for (const r of rows) exhausted.set(r.id, await exhaustedBudgets(db, snapshot, r, mine, now));
+  }
+  return rows.map((r) => out(r, snapshot, now, cache, exhausted.get(r.id) ?? []));
 }
 
 async function ownApproval(tx: Tx, principal: HumanPrincipal, id: string): Promise<ApprovalRow> {
@@ -266,7 +342,7 @@ function grantsFor(a: ApprovalRow, expiresAt: number, widened: ReadonlyMap<strin
   }));
 }
 
-export async function approve(principal: HumanPrincipal, id: string, ttlSeconds: number, widen?: Widen) {
+export async function approve(principal: HumanPrincipal, id: string, ttlSeconds: number, widen?: Widen, raise?: Raise) {
   return commitAuthority(principal, async ({ tx, by, now }) => {
     const a = await ownApproval(tx, principal, id);
     const widened = widenScopes(JSON.parse(a.missingGrants) as Missing[], widen);
@@ -278,9 +354,16 @@ export async function approve(principal: HumanPrincipal, id: string, ttlSeconds:
     }
     const expiresAt = now + ttlSeconds * 1000;
     const proposals = grantsFor(a, expiresAt, widened);
-    if (proposals.length === 0) throw new ApiError("NOT_APPROVABLE", "nothing to grant: the action needs no resource the owner can delegate");
+    const budgetBlocked = violations.some((v) => v.code === "BUDGET_EXHAUSTED");
+    if (proposals.length === 0 && !(raise && raise.length > 0)) {
+      throw new ApiError(
+        "NOT_APPROVABLE",
+        budgetBlocked ? "nothing to grant: the action is blocked by a used-up budget; approve with `raise` to raise it" : "nothing to grant: the action needs no resource the owner can delegate",
+      );
+    }
     // Every grant is checked against the registry as it was before any of them, then all are written.
     const snapshot = await snapshotIn(tx);
+    const raised = raise && raise.length > 0 ? await raiseBudgets(tx, snapshot, a, raise, now, await principalEntities(tx, principal)) : [];
     for (const p of proposals) {
       try {
         requireGrantable(snapshot, p, now);
@@ -305,6 +388,7 @@ export async function approve(principal: HumanPrincipal, id: string, ttlSeconds:
           rights: [c.canRead && "read", c.canWrite && "write", c.canDelegate && "delegate"].filter(Boolean),
         })),
         expiresAt: formatIso(expiresAt),
+        ...(raised.length > 0 ? { budgets: raised } : {}),
       },
       ownerId: a.ownerId,
       machineId: a.machineId,

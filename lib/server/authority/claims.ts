@@ -4,6 +4,7 @@ import type * as C from "../../contracts";
 import { validateScope } from "../../kernel/scope";
 import { newId, type HumanPrincipal } from "../auth";
 import { ApiError, forbidden, notFound } from "../errors";
+import { budgetColumn } from "../budgets";
 import { commitAuthority } from "./commit";
 import { grantOut, requireHumanEntity } from "./shared";
 
@@ -34,6 +35,7 @@ export async function createRootClaim(principal: HumanPrincipal, body: z.infer<t
         canDelegate: body.canDelegate,
         confidence: body.confidence ?? 1,
         createdBy: by,
+        budget: budgetColumn(body.budget),
       },
     });
     return { changed: true, result: grantOut(claim), op: "register-claim", data: { claim: grantOut(claim) }, ownerId: body.holder };

@@ -7,6 +7,8 @@ import { newId, type HumanPrincipal } from "../auth";
 import { getDb } from "../db/client";
 import { ApiError, notFound } from "../errors";
 import type { Tx } from "../registry";
+import { budgetColumn, budgetOfColumn, readUsage } from "../budgets";
+import type { Budget } from "../../kernel/types";
 import { commitAuthority } from "./commit";
 import { grantOut, principalEntities, snapshotIn } from "./shared";
 
@@ -29,6 +31,7 @@ function proposalOf(body: GrantRequest, grantor: string): GrantProposal {
     canDelegate: body.canDelegate,
     confidence: body.confidence ?? 1,
     ...(expiresAt !== undefined ? { expiresAt } : {}),
+    ...(body.budget !== undefined ? { budget: body.budget } : {}),
     grantor,
   };
 }
@@ -69,6 +72,7 @@ export async function writeGrant(tx: Tx, by: string, proposal: GrantProposal, ap
       grantorId: proposal.grantor,
       approvalId,
       createdBy: by,
+      budget: budgetColumn(proposal.budget),
     },
   });
 }
@@ -97,7 +101,64 @@ export async function listGrants(principal: HumanPrincipal) {
     where: mine ? { OR: [{ holderId: { in: [...mine] } }, { grantorId: { in: [...mine] } }] } : {},
     orderBy: { createdAt: "asc" },
   });
-  return rows.map(grantOut);
+  const now = Date.now();
+  const usage = await readUsage(db, rows.filter((r) => r.budget !== null && r.revokedAt === null).map((r) => r.id), now);
+  return rows.map((r) => grantOut(r, usage.get(r.id)?.inWindow ?? 0));
+}
+
+/**
+ * Who may set the budget of a claim: for a delegated claim, whoever speaks for its grantor (the
+ * grantor, or the owner of a machine grantor); for a root claim, its holder (an owner limiting
+ * themselves). The operator may set any.
+ */
+export function maySetBudget(mine: ReadonlySet<string> | null, claim: { grantorId: string | null; holderId: string }): boolean {
+  if (mine === null) return true;
+  return claim.grantorId !== null ? mine.has(claim.grantorId) : mine.has(claim.holderId);
+}
+
+/**
+ * Sets (raises, lowers or removes) the budget of a claim inside a change of authority. A delegated
+ * claim is re-checked by checkGrant with the new budget (it must still fit the grantor's);
+ * usage is kept: raising maxUses from 10 to 20 after 10 uses leaves 10.
+ */
+export async function writeBudget(tx: Tx, snapshot: Snapshot, id: string, budget: Budget | null, now: number, mine: ReadonlySet<string> | null) {
+  const claim = await tx.claim.findUnique({ where: { id } });
+  if (!claim || !maySetBudget(mine, claim)) throw notFound(`grant ${id}`);
+  if (claim.revokedAt) throw new ApiError("CONFLICT", `grant ${id} is revoked`);
+  if (claim.grantorId !== null) {
+    const current = snapshot.claim(id);
+    if (!current) throw notFound(`grant ${id}`);
+    requireGrantable(
+      snapshot,
+      {
+        holder: current.holder,
+        grantor: claim.grantorId,
+        ...(current.resource !== undefined ? { resource: current.resource } : { scope: current.scope as string }),
+        canRead: current.canRead,
+        canWrite: current.canWrite,
+        canDelegate: current.canDelegate,
+        confidence: current.confidence,
+        ...(current.expiresAt !== undefined ? { expiresAt: current.expiresAt } : {}),
+        ...(budget !== null ? { budget } : {}),
+      },
+      now,
+    );
+  }
+  const previous = budgetOfColumn(claim.budget);
+  const updated = await tx.claim.update({ where: { id }, data: { budget: budgetColumn(budget) } });
+  return { claim, updated, previous };
+}
+
+export async function setGrantBudget(principal: HumanPrincipal, id: string, budget: Budget | null) {
+  return commitAuthority(principal, async ({ tx, now }) => {
+    const snapshot = await snapshotIn(tx);
+    const mine = await principalEntities(tx, principal);
+    const { claim, updated, previous } = await writeBudget(tx, snapshot, id, budget, now, mine);
+    const usage = await readUsage(tx, budget?.rate !== undefined ? [id] : [], now);
+    const result = grantOut(updated, usage.get(id)?.inWindow ?? 0);
+    if (budgetColumn(previous) === budgetColumn(budget)) return { changed: false, result };
+    return { changed: true, result, op: "budget", data: { claim: id, budget, previous }, ...holderColumns(snapshot, claim.holderId) };
+  });
 }
 
 export async function revokeGrant(principal: HumanPrincipal, id: string) {

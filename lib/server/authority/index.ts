@@ -10,7 +10,7 @@ export { actingOwner, actorName, grantOut, ownedMachine } from "./shared";
 export { createOwner, listOwners } from "./owners";
 export { createMachine, getMachine, listMachines } from "./machines";
 export { createResource, listResources } from "./resources";
-export { createGrant, listGrants, revokeGrant } from "./grants";
+export { createGrant, listGrants, revokeGrant, setGrantBudget } from "./grants";
 export { createRootClaim } from "./claims";
 export { haltAll, haltMachine, haltOwner, resumeAll, resumeMachine, resumeOwner } from "./halts";
 export { createToken, listTokens, revokeToken } from "./tokens";

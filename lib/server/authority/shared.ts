@@ -2,6 +2,7 @@ import "server-only";
 import { formatIso } from "../../kernel/iso-time";
 import type { Snapshot } from "../../kernel/snapshot";
 import type { HumanPrincipal } from "../auth";
+import { budgetOfColumn, usageOut } from "../budgets";
 import { ApiError, forbidden, notFound } from "../errors";
 import { currentSnapshot, SnapshotUnavailableError, type Tx } from "../registry";
 
@@ -25,7 +26,9 @@ export function actorName(principal: HumanPrincipal): string {
 }
 
 type ClaimRow = Awaited<ReturnType<Tx["claim"]["findUniqueOrThrow"]>>;
-export function grantOut(c: ClaimRow) {
+/** A claim as the API shows it; `inWindow`: its uses in its rate window now (listGrants counts them). */
+export function grantOut(c: ClaimRow, inWindow = 0) {
+  const budget = budgetOfColumn(c.budget);
   return {
     id: c.id,
     holder: c.holderId,
@@ -39,6 +42,8 @@ export function grantOut(c: ClaimRow) {
     grantor: c.grantorId,
     revokedAt: iso(c.revokedAt),
     createdAt: formatIso(c.createdAt.getTime()),
+    budget,
+    usage: budget === null ? null : usageOut(budget, { uses: c.usedUses, cost: Number(c.usedCost), inWindow }),
   };
 }
 
