@@ -64,6 +64,8 @@ or the original kernel's wire request { "registry": { "claims", "machine_owners"
 --format original: print the original kernel's result shape.
 --sign-key FILE: add { record, signature, keyId }, a stateless signed record (never a permit).
 --now T: decide at T (ms since the epoch or ISO-8601); default: the request's "now", else the clock.
+audit verify checks the chain, signatures and checkpoints, then replays the budget receipts of
+redemptions (BUDGET_EXCEEDED: a use beyond a budget, a skipped use number, a lying remainder).
 exit: 0 decision printed (PERMITTED or BLOCKED) / export verified; 1 export failed; 2 unusable input.
 `;
 
@@ -421,6 +423,8 @@ function describeSummary(path: string, s: AuditExportSummary, keysPath: string |
   lines.push(`  entries verified:   ${s.entries}`);
   lines.push(`  checkpoints:        ${s.checkpoints}`);
   lines.push(`  signed decisions:   ${s.decisions}`);
+  // Replayed only once the chain verified: 0 after an integrity failure says nothing about budgets.
+  lines.push(`  budget receipts:    ${s.receipts ?? 0}${s.firstFailure !== undefined && s.firstFailure.code !== "BUDGET_EXCEEDED" ? " (not replayed: the export failed first)" : ""}`);
   if (s.treeSize !== undefined) lines.push(`  covered by a signed checkpoint: ${s.treeSize} entries, root ${s.rootHash ?? ""}`);
   if (s.headHash !== undefined) lines.push(`  head entry hash:    ${s.headHash}`);
   lines.push(

@@ -36,6 +36,7 @@ import {
   type KeyLookup,
 } from "./audit";
 import { MerkleAccumulator, merkleRoot } from "./merkle";
+import { scanBudgetReceipts } from "./receipts";
 import {
   AUDIT_ENTRY_DOMAIN,
   CHECKPOINT_DOMAIN,
@@ -239,6 +240,9 @@ export const EXPORT_FAILURE_CODES = [
   // The end of the file.
   "NOT_COVERED",
   "TOO_SHORT",
+  // What the verified entries say (receipts.ts): a budget receipt that does not replay exactly
+  // (a use beyond a budget, a skipped or repeated use number, a budget or a remainder that lies).
+  "BUDGET_EXCEEDED",
 ] as const;
 /** A reason an export fails verification. */
 export type ExportFailureCode = (typeof EXPORT_FAILURE_CODES)[number];
@@ -262,6 +266,11 @@ export interface AuditExportSummary {
   readonly checkpoints: number;
   /** Signed decision and plan records verified inside payloads. */
   readonly decisions: number;
+  /**
+   * Budget receipts replayed (receipts.ts); present when the export holds any. Optional so that
+   * summaries of exports without budgets keep their shape.
+   */
+  readonly receipts?: number;
   /**
    * "pinned": signatures were checked against keys the auditor supplied.
    * "header": against the keys the file itself lists — that proves integrity, not origin.
@@ -370,7 +379,9 @@ function checkRecordPayload(
  * Verifies a parsed export (or its text): header and keys, every entry (shape, seq, link, hash,
  * signature), the signed record inside every decision/plan payload (signature, key, auditSeq),
  * key payloads (keyId matches publicKey), and every checkpoint (signature, and root = Merkle root
- * of the first treeSize entries). Stops at the first failure in file order and names it. Never throws.
+ * of the first treeSize entries). Stops at the first failure in file order and names it. Once all
+ * of that holds (integrity before meaning), replays the budget receipts of the entries
+ * (scanBudgetReceipts) and reports the first that does not replay as BUDGET_EXCEEDED. Never throws.
  */
 export function verifyAuditExport(
   input: ParsedAuditExport | string,
@@ -404,6 +415,8 @@ function verifyParsed(parsed: ParsedAuditExport, options: VerifyAuditExportOptio
   let firstEntryLine: number | undefined;
   const entryLines: number[] = [];
   const entryHashes: string[] = [];
+  const verified: AuditEntry[] = [];
+  let receipts = 0;
   const acc = new MerkleAccumulator();
   let expected = { seq: 0, prevHash: GENESIS_HASH };
   let sawHeader = false;
@@ -413,6 +426,7 @@ function verifyParsed(parsed: ParsedAuditExport, options: VerifyAuditExportOptio
     entries,
     checkpoints,
     decisions,
+    ...(receipts > 0 ? { receipts } : {}),
     keysFrom: pinned !== undefined ? "pinned" : "header",
     keys: headerKeys.map((k) => ({ keyId: k.keyId, status: k.status })),
     ...(headHash !== undefined ? { headHash } : {}),
@@ -481,6 +495,7 @@ function verifyParsed(parsed: ParsedAuditExport, options: VerifyAuditExportOptio
       firstEntryLine ??= item.line;
       entryLines.push(item.line);
       entryHashes.push(e.entryHash);
+      verified.push(e);
       acc.append(e.entryHash);
       entries += 1;
       headHash = e.entryHash;
@@ -537,6 +552,14 @@ function verifyParsed(parsed: ParsedAuditExport, options: VerifyAuditExportOptio
       code: "TOO_SHORT",
       what: `the export's checkpoints cover ${covered} entries, at least ${options.minTreeSize} were expected`,
     });
+  }
+  // Meaning after integrity: the receipts are replayed only over a chain that verified to its end,
+  // so a budget failure is never reported for entries an earlier failure already discredits.
+  const scan = scanBudgetReceipts(verified);
+  receipts = scan.receipts;
+  if (scan.problem !== undefined) {
+    const { seq, message } = scan.problem;
+    return summary({ line: entryLines[seq] ?? firstEntryLine ?? 1, seq, code: "BUDGET_EXCEEDED", what: `entry seq ${seq}: ${message}` });
   }
   return summary();
 }

@@ -20,6 +20,7 @@ export * from "./merkle";
 export * from "./object-ref";
 export * from "./plan";
 export * from "./policy";
+export * from "./receipts";
 export * from "./scope";
 export * from "./signing";
 export * from "./snapshot";
