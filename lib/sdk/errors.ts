@@ -33,6 +33,11 @@ export const BLOCK_CODES = [
   "PERMIT_REUSED",
   /** The kernel refused to redeem the permit (e.g. the machine was halted after it was issued). */
   "PERMIT_INVALID",
+  /**
+   * The kernel refused to redeem the permit because a budget the owner set is used up (another
+   * call spent the last use after this permit was issued). Curable: the owner may raise the budget.
+   */
+  "BUDGET_EXHAUSTED",
   /** The machine token is missing, wrong, revoked, or not a machine token. */
   "UNAUTHENTICATED",
   /** The kernel rejected the request (4xx other than the above); see `kernelCode`. */
@@ -100,10 +105,15 @@ export function isKernelBlockedError(value: unknown): value is KernelBlockedErro
   return value instanceof KernelBlockedError;
 }
 
+/** What a model reads when a budget is used up: not a missing grant, and not worth retrying. */
+const BUDGET_USED_UP =
+  "The budget the machine's owner set for this authority is used up. The owner may raise it in the Freedom Kernel console; do not retry until then.";
+
 /**
  * The text a model (or a person) reads when a tool call is refused: what was refused, every reason
- * with its code and axiom, and whether anyone can approve it. Never contains secrets: the token and
- * raw server errors are not part of it.
+ * with its code and axiom, and whether anyone can approve it. A used-up budget (BUDGET_EXHAUSTED,
+ * in a signed decision or at redemption) says so rather than asking for a grant. Never contains
+ * secrets: the token and raw server errors are not part of it.
  */
 export function refusalText(error: KernelBlockedError, tool: string | undefined = error.tool): string {
   const what = tool === undefined ? "the action" : `the call to tool "${tool}"`;
@@ -112,11 +122,23 @@ export function refusalText(error: KernelBlockedError, tool: string | undefined 
     lines.push(`Freedom Kernel BLOCKED ${what}; the tool did not run.`);
     for (const v of error.violations) lines.push(`- ${v.code} (${v.axiom}): ${v.message}`);
     const classes = new Set(error.violations.map((v) => violationClass(v.code)));
+    const budget = error.violations.some((v) => v.code === "BUDGET_EXHAUSTED");
+    const missing = error.violations.some((v) => violationClass(v.code) === "authority" && v.code !== "BUDGET_EXHAUSTED");
     if (classes.has("invariant")) {
       lines.push("At least one reason is an invariant: no one can approve this action. Do not retry it.");
+    } else if (budget && missing) {
+      lines.push(
+        "A budget the machine's owner set is used up, and other authority is missing. The owner may raise the budget and grant the missing authority in the Freedom Kernel console; do not retry until then.",
+      );
+    } else if (budget) {
+      lines.push(BUDGET_USED_UP);
     } else if (classes.has("authority")) {
       lines.push("The machine's owner may grant the missing authority in the Freedom Kernel console; do not retry unchanged until then.");
     }
+  } else if (error.code === "BUDGET_EXHAUSTED") {
+    lines.push(`Freedom Kernel refused to redeem the permit for ${what} (BUDGET_EXHAUSTED); the tool did not run.`);
+    lines.push(`- ${error.message}`);
+    lines.push(BUDGET_USED_UP);
   } else {
     lines.push(`Freedom Kernel could not authorise ${what} (${error.code}); the tool did not run.`);
     lines.push(`- ${error.message}`);

@@ -148,9 +148,13 @@ function pinnedKey(key: PinnedKey): { keyId: string; publicKey: string } {
   return { keyId, publicKey: pk };
 }
 
-function errorBodyOf(text: string): { code: string; message: string } | undefined {
+function errorBodyOf(text: string): { code: string; message: string; reason?: string } | undefined {
   const parsed = ErrorBody.safeParse(parseJson(text));
-  return parsed.success ? { code: parsed.data.error.code, message: parsed.data.error.message } : undefined;
+  if (!parsed.success) return undefined;
+  const { code, message, details } = parsed.data.error;
+  // `details.reason` is the structured refusal reason of the permit routes (e.g. BUDGET_EXHAUSTED).
+  const reason = typeof details === "object" && details !== null && !Array.isArray(details) ? (details as { reason?: unknown }).reason : undefined;
+  return typeof reason === "string" ? { code, message, reason } : { code, message };
 }
 
 /**
@@ -379,10 +383,12 @@ class KernelGate implements Gate {
     if (status === 401 || status === 403) return ["neutral", refuse("UNAUTHENTICATED", `the kernel refuses this token: ${err.message}`, { kernelCode: err.code })];
     if (err.code === "PERMIT_REUSED") return ["ok", refuse("PERMIT_REUSED", "the permit was already redeemed: a permit is good for one tool call", { kernelCode: err.code })];
     if (err.code === "PERMIT_INVALID") {
-      // The redeem route names the kernel's PermitFailureCode after a colon ("...: EXPIRED").
-      const reason = /:\s*([A-Z_]+)\b/.exec(err.message)?.[1];
-      const code: BlockCode = reason === "EXPIRED" ? "EXPIRED" : "PERMIT_INVALID";
-      return ["ok", refuse(code, err.message, { kernelCode: err.code })];
+      // The reason is `details.reason`; the message also names it after a colon ("...: EXPIRED"), the
+      // fallback for an answer without details. A used-up budget is curable, unlike a void permit.
+      const reason = err.reason ?? /:\s*([A-Z_]+)\b/.exec(err.message)?.[1];
+      const code: BlockCode = reason === "EXPIRED" ? "EXPIRED" : reason === "BUDGET_EXHAUSTED" ? "BUDGET_EXHAUSTED" : "PERMIT_INVALID";
+      const message = code === "BUDGET_EXHAUSTED" ? `the kernel refused to redeem the permit: a budget the owner set is used up (${err.message})` : err.message;
+      return ["ok", refuse(code, message, { kernelCode: err.code })];
     }
     return ["neutral", refuse("KERNEL_REFUSED", `the kernel refused the request (${err.code}): ${err.message}`, { kernelCode: err.code })];
   }

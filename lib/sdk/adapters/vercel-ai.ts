@@ -7,9 +7,10 @@
  *
  * Tool approval: with `{ approval: true }` the tool also gets `needsApproval`, which asks the kernel
  * first and requests human approval exactly when the kernel blocked the call with authority
- * violations only (the kind the machine's owner can cure with a grant, and which the kernel has put
- * in the owner's approval inbox). Approving in the app does not permit anything by itself: `execute`
- * still asks the kernel, and runs only if the owner granted the authority in the meantime.
+ * violations only (the kind the machine's owner can cure — with a grant, or by raising a budget that
+ * is used up (BUDGET_EXHAUSTED) — and which the kernel has put in the owner's approval inbox).
+ * Approving in the app does not permit anything by itself: `execute` still asks the kernel, and runs
+ * only if the owner granted the authority or raised the budget in the meantime.
  */
 import type { Tool, ToolExecutionOptions, ToolSet } from "ai";
 import { violationClass } from "../../kernel/types";
@@ -64,6 +65,7 @@ export function gateTool<T extends AnyTool>(gate: Gate, tools: ToolMap | ToolMap
       if (own === true || (typeof own === "function" && (await own(input, approvalOptions)))) return true;
       // A pre-check (audited like any decision). Only a curable refusal needs a human; a permit needs
       // nothing, and every other refusal is left to `execute`, which refuses it with the reasons.
+      // Curable is decided by class, never by message: BUDGET_EXHAUSTED is authority class.
       const mapped = map.map(name, input);
       if (!mapped.ok) return false;
       const decision = await gate.check({ description: `tool call: ${name}`, ...mapped.fields }, { tool: name, session: options.session });
