@@ -140,8 +140,8 @@ describe.each(PROVIDERS)("budgets on %s", (_provider, fresh) => {
     expect(codes((await decide(server, bAgent, "b-4")).record)).toEqual(["BUDGET_EXHAUSTED"]);
     // B's three uses were A's too: A has two left.
     expect((await grantOf(server, a.machine)).usage?.remaining).toEqual({ uses: 2 });
-    await use(server, { ...a, grant: aGrant.id }, "a-1");
-    await use(server, { ...a, grant: aGrant.id }, "a-2");
+    await use(server, a, "a-1");
+    await use(server, a, "a-2");
     const blocked = await decide(server, a, "a-3");
     expect(codes(blocked.record)).toEqual(["BUDGET_EXHAUSTED"]);
   });
@@ -160,6 +160,21 @@ describe.each(PROVIDERS)("budgets on %s", (_provider, fresh) => {
     // The budget change is an audited change of authority.
     const page = await op(server, "GET", `/audit?kind=authority&limit=500`);
     expect((page.entries as Entry[]).some((e) => e.payload.op === "budget" && JSON.stringify(e.payload).includes(root!.id))).toBe(true);
+  });
+
+  it("approving a missing grant under an owner's budgeted claim gives the narrow grant that budget", async () => {
+    const agent = await makeAgent(server, "inherit");
+    const root = ((await op(server, "GET", "/grants")) as GrantOut[]).find((g) => g.holder === agent.owner && g.grantor === null && g.resource === agent.resource)!;
+    await op(server, "POST", `/grants/${root.id}/budget`, { budget: { maxUses: 4 } });
+    await op(server, "DELETE", `/grants/${(await grantOf(server, agent.machine)).id}`);
+    const blocked = await decide(server, agent, "i-1");
+    expect(codes(blocked.record)).toEqual(["READ_DENIED"]);
+    const inbox = await call(server, "GET", "/approvals?status=PENDING", { token: OPERATOR_TOKEN });
+    const approval = (inbox.body as { id: string; machineId: string; actionId: string }[]).find((a) => a.machineId === agent.machine && a.actionId === "i-1")!;
+    const ok = await call(server, "POST", `/approvals/${approval.id}/approve`, { token: OPERATOR_TOKEN, body: {} });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect((await grantOf(server, agent.machine)).budget).toEqual({ maxUses: 4 });
+    await use(server, agent, "i-2");
   });
 
   it("maxCost: cost is charged per use; an action without a cost is refused under a cost budget", async () => {

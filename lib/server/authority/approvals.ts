@@ -342,6 +342,22 @@ function grantsFor(a: ApprovalRow, expiresAt: number, widened: ReadonlyMap<strin
   }));
 }
 
+/**
+ * A narrow grant under an owner whose own authority over the target is budgeted must carry a
+ * budget that fits it (attenuation): it gets the budget of the owner's covering claim, so its
+ * uses are bounded the same way (and are charged to the owner's budget as well).
+ */
+function budgetFits(snapshot: Snapshot, p: GrantProposal, now: number): GrantProposal {
+  const check = checkGrant(snapshot, p, now);
+  if (check.ok || !check.violations.every((v) => v.code === "EXCEEDS_GRANTOR_BUDGET")) return p;
+  for (const c of snapshot.claimsOf(p.grantor)) {
+    if (c.budget === undefined) continue;
+    const candidate = { ...p, budget: c.budget };
+    if (checkGrant(snapshot, candidate, now).ok) return candidate;
+  }
+  return p;
+}
+
 export async function approve(principal: HumanPrincipal, id: string, ttlSeconds: number, widen?: Widen, raise?: Raise) {
   return commitAuthority(principal, async ({ tx, by, now }) => {
     const a = await ownApproval(tx, principal, id);
@@ -364,7 +380,9 @@ export async function approve(principal: HumanPrincipal, id: string, ttlSeconds:
     // Every grant is checked against the registry as it was before any of them, then all are written.
     const snapshot = await snapshotIn(tx);
     const raised = raise && raise.length > 0 ? await raiseBudgets(tx, snapshot, a, raise, now, await principalEntities(tx, principal)) : [];
-    for (const p of proposals) {
+    for (const [i, p0] of proposals.entries()) {
+      const p = budgetFits(snapshot, p0, now);
+      proposals[i] = p;
       try {
         requireGrantable(snapshot, p, now);
       } catch (e) {
