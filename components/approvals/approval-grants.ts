@@ -4,10 +4,14 @@
  * exactly the object (a scope claim on its canonical path) unless the owner chose to widen to an
  * enclosing scope the server offered. The same targets feed the text the owner reads, the
  * kernel's checkGrant run in the browser before anything is sent, and the `widen` of the request.
- * Pure functions; no React.
+ * A request blocked by a used-up budget (BUDGET_EXHAUSTED) is approved by raising that budget
+ * instead: the owner's raises become the request's `raise`. Pure functions; no React.
  */
+import { budgetSummary, draftOf, isRaise, parseDraft, suggestRaise, type BudgetDraft, type GrantUsage } from "@/lib/client/budgets";
+import { budgetShortfall } from "@/lib/kernel/budget";
 import type { GrantProposal } from "@/lib/kernel/grant";
 import { canonicalizeReference, isObjectReference } from "@/lib/kernel/object-ref";
+import type { Budget } from "@/lib/kernel/types";
 
 export type Right = "read" | "write" | "delegate";
 
@@ -143,4 +147,63 @@ export function grantProposals(
     canDelegate: rights.has("delegate"),
     expiresAt,
   }));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Used-up budgets (issue 13): what approving raises
+// ------------------------------------------------------------------------------------------------
+
+/** One entry of Approval.exhaustedBudgets. */
+export interface ExhaustedBudgetView {
+  readonly grant: string;
+  readonly holder: string;
+  readonly budget: Budget;
+  readonly usage: GrantUsage;
+  readonly canRaise: boolean;
+}
+
+/** The owner's choice for one used-up budget: whether to raise it, and to what (as typed). */
+export interface RaiseChoice {
+  readonly on: boolean;
+  readonly draft: BudgetDraft;
+}
+
+/** Until the owner edits it: raise what they may, to the larger budget suggestRaise offers. */
+export function defaultRaise(e: ExhaustedBudgetView, cost: number | undefined): RaiseChoice {
+  return { on: e.canRaise, draft: draftOf(suggestRaise(e.budget, e.usage, cost)) };
+}
+
+export interface RaisePlan {
+  /** The body's `raise`: every chosen raise that parses and is a raise. */
+  readonly raise: { grant: string; budget: Budget }[];
+  /** Per grant, why its chosen raise cannot be sent (approving is blocked while any). */
+  readonly problems: ReadonlyMap<string, string>;
+  /** Per grant, why a raise that can be sent still leaves the blocked use unaffordable. */
+  readonly shortfalls: ReadonlyMap<string, string>;
+}
+
+/**
+ * The raises approving sends, from the owner's choices: only budgets they may raise and chose to,
+ * each parsed by the kernel and no smaller than now on any member (the server refuses a lowering
+ * here: lowering is done on the machines page). A raise that still does not fit one more use of
+ * the action's cost is sent but flagged: the agent's retry would be refused again.
+ */
+export function raisePlan(exhausted: readonly ExhaustedBudgetView[], choices: ReadonlyMap<string, RaiseChoice>, cost: number | undefined): RaisePlan {
+  const raise: { grant: string; budget: Budget }[] = [];
+  const problems = new Map<string, string>();
+  const shortfalls = new Map<string, string>();
+  for (const e of exhausted) {
+    const c = choices.get(e.grant) ?? defaultRaise(e, cost);
+    if (!e.canRaise || !c.on) continue;
+    const parsed = parseDraft(c.draft);
+    if (!parsed.ok) problems.set(e.grant, parsed.error);
+    else if (parsed.budget === null) problems.set(e.grant, "set the budget to raise it to (a budget is removed on the machines page)");
+    else if (!isRaise(e.budget, parsed.budget)) problems.set(e.grant, `${budgetSummary(parsed.budget)} is smaller than the budget now (${budgetSummary(e.budget)}) on some member`);
+    else {
+      raise.push({ grant: e.grant, budget: parsed.budget });
+      const short = budgetShortfall(parsed.budget, e.usage, cost);
+      if (short !== null) shortfalls.set(e.grant, `still too small for this action: ${short}`);
+    }
+  }
+  return { raise, problems, shortfalls };
 }

@@ -1,5 +1,7 @@
 "use client";
 import { useMemo, useState } from "react";
+import { actionCost, budgetRefusals, budgetSummary } from "@/lib/client/budgets";
+import type { RegistryDataJson } from "@/lib/contracts/console";
 import { useApprovals, useApprove, useRefuse, useRegistry, type Approval } from "@/lib/client/hooks";
 import { resolveReference } from "@/lib/client/object-refs";
 import { checkGrant, type GrantRefusal } from "@/lib/kernel/grant";
@@ -9,15 +11,20 @@ import { usePrincipal } from "../shell/session";
 import { Empty, ErrorNote, Loading, Time, formatUtc } from "../ui/bits";
 import {
   approvalTargets,
+  defaultRaise,
   gainText,
   grantProposals,
   grantedScope,
+  raisePlan,
   widenCoverText,
   widenRequest,
   type ApprovalTarget,
+  type ExhaustedBudgetView,
   type MissingGrantView,
+  type RaiseChoice,
   type WidenChoice,
 } from "./approval-grants";
+import { RaiseBudgets } from "./raise-budgets";
 
 const TTLS = [
   { s: 300, label: "5 minutes" },
@@ -66,7 +73,8 @@ export function ApprovalsInbox() {
           <h1>Approvals</h1>
           <p>
             Actions the kernel blocked only for lack of authority. Approving creates the narrowest grant that would have permitted exactly that action — only those
-            resources and rights, expiring soon — and the agent&apos;s retry then passes the ordinary verifier. Nothing here permits an action by itself.
+            resources and rights, expiring soon — and the agent&apos;s retry then passes the ordinary verifier. An action refused because a budget is used up is
+            approved by raising that budget. Nothing here permits an action by itself.
           </p>
         </div>
       </div>
@@ -79,7 +87,7 @@ export function ApprovalsInbox() {
         </h2>
         {approvals.data && waiting.length === 0 ? <Empty>Nothing is waiting for approval.</Empty> : null}
         {waiting.map((a) => (
-          <PendingCard key={a.id} approval={a} snapshot={snapshot} />
+          <PendingCard key={a.id} approval={a} snapshot={snapshot} registry={registry.data?.registry} />
         ))}
       </section>
 
@@ -157,7 +165,7 @@ function Violations({ approval }: { approval: Approval }) {
   );
 }
 
-function PendingCard({ approval: a, snapshot }: { approval: Approval; snapshot: Snapshot | null }) {
+function PendingCard({ approval: a, snapshot, registry }: { approval: Approval; snapshot: Snapshot | null; registry: RegistryDataJson | undefined }) {
   const approve = useApprove();
   const refuse = useRefuse();
   const [ttl, setTtl] = useState(300);
@@ -169,6 +177,21 @@ function PendingCard({ approval: a, snapshot }: { approval: Approval; snapshot: 
   const objects = targets.filter((t) => t.canonical !== null || t.invalid !== null);
   const expiresAt = Date.now() + ttl * 1000;
   const refusals = precheck(snapshot, a, targets, choice, ttl);
+  // Used-up budgets (BUDGET_EXHAUSTED): each raise the owner chooses goes into the approval.
+  const exhausted = a.exhaustedBudgets as readonly ExhaustedBudgetView[];
+  const cost = actionCost(a.action);
+  const [raises, setRaises] = useState<ReadonlyMap<string, RaiseChoice>>(() => new Map());
+  const choiceOf = (e: ExhaustedBudgetView) => raises.get(e.grant) ?? defaultRaise(e, cost);
+  const plan = raisePlan(exhausted, raises, cost);
+  // The plan is rebuilt every render; the check (a snapshot build) reruns only when what it would send changes.
+  const raiseKey = JSON.stringify(plan.raise);
+  const raiseRefusals = useMemo(() => {
+    const raise = JSON.parse(raiseKey) as typeof plan.raise;
+    return registry && raise.length > 0 ? budgetRefusals(registry, new Map(raise.map((r) => [r.grant, r.budget])), Date.now()) : [];
+  }, [registry, raiseKey]);
+  const nothingToApprove = targets.length === 0 && plan.raise.length === 0;
+  const cannotApprove = refusals.length > 0 || raiseRefusals.length > 0 || plan.problems.size > 0 || nothingToApprove;
+  const raiseText = plan.raise.map((r) => `the budget of ${r.grant} to ${budgetSummary(r.budget)}`).join(", and ");
   return (
     <article className="card" data-testid={`approval-${a.actionId}`} aria-label={`Approval for ${a.actionId}`}>
       <div className="row" style={{ marginBottom: 10 }}>
@@ -187,29 +210,36 @@ function PendingCard({ approval: a, snapshot }: { approval: Approval; snapshot: 
         <div>
           <h3>Why it was blocked</h3>
           <Violations approval={a} />
-          <h3 style={{ marginTop: 12 }}>Missing grants</h3>
-          <table className="table" aria-label="Missing grants">
-            <thead>
-              <tr>
-                <th>Resource</th>
-                <th>Right</th>
-                <th>Code</th>
-              </tr>
-            </thead>
-            <tbody>
-              {a.missingGrants.map((m, i) => (
-                <tr key={i}>
-                  <td className="mono">{m.resource}</td>
-                  <td>{m.right}</td>
-                  <td>
-                    <span className="code-pill">{m.code}</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          {a.missingGrants.length > 0 ? (
+            <>
+              <h3 style={{ marginTop: 12 }}>Missing grants</h3>
+              <table className="table" aria-label="Missing grants">
+                <thead>
+                  <tr>
+                    <th>Resource</th>
+                    <th>Right</th>
+                    <th>Code</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {a.missingGrants.map((m, i) => (
+                    <tr key={i}>
+                      <td className="mono">{m.resource}</td>
+                      <td>{m.right}</td>
+                      <td>
+                        <span className="code-pill">{m.code}</span>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          ) : null}
         </div>
       </div>
+      {exhausted.length > 0 ? (
+        <RaiseBudgets exhausted={exhausted} choiceOf={choiceOf} plan={plan} onChange={(grant, c) => setRaises((m) => new Map(m).set(grant, c))} />
+      ) : null}
       {objects.length > 0 ? (
         <section aria-label="Objects" style={{ marginTop: 12 }}>
           <h3>Objects the action names</h3>
@@ -218,10 +248,36 @@ function PendingCard({ approval: a, snapshot }: { approval: Approval; snapshot: 
           ))}
         </section>
       ) : null}
-      <div className="callout callout-info" style={{ marginTop: 12 }} data-testid="approval-gain">
-        <strong>Approving gives</strong> <span className="mono">{a.machineId}</span> {gainText(targets, choice)}, granted by <span className="mono">{a.ownerId}</span>, until{" "}
-        {formatUtc(expiresAt)} — nothing else. The agent must retry; the verifier decides again.
-      </div>
+      {targets.length > 0 ? (
+        <div className="callout callout-info" style={{ marginTop: 12 }} data-testid="approval-gain">
+          <strong>Approving gives</strong> <span className="mono">{a.machineId}</span> {gainText(targets, choice)}, granted by <span className="mono">{a.ownerId}</span>, until{" "}
+          {formatUtc(expiresAt)}
+          {raiseText ? `, and raises ${raiseText}` : ""} — nothing else. The agent must retry; the verifier decides again.
+        </div>
+      ) : plan.raise.length > 0 ? (
+        <div className="callout callout-info" style={{ marginTop: 12 }} data-testid="approval-gain">
+          <strong>Approving raises</strong> {raiseText} — nothing else: uses already made are kept. The agent must retry; the verifier decides again.
+        </div>
+      ) : (
+        <div className="callout callout-warn" style={{ marginTop: 12 }} data-testid="approval-gain">
+          <strong>Nothing to approve yet:</strong>{" "}
+          {exhausted.some((e) => e.canRaise)
+            ? "the action is blocked by a used-up budget; choose “Raise the budget” to approve."
+            : "the action is blocked by a used-up budget you cannot raise; only refusing is possible here."}
+        </div>
+      )}
+      {raiseRefusals.length > 0 ? (
+        <div className="callout callout-warn" data-testid="raise-precheck">
+          <strong>This raise would be refused:</strong> the kernel&apos;s checkGrant (run in your browser) finds it larger than the grantor&apos;s own budget.
+          <ul>
+            {raiseRefusals.map((v, i) => (
+              <li key={i}>
+                <span className="code-pill">{v.code}</span> {v.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       {refusals.length > 0 ? (
         <div className="callout callout-warn" data-testid="approval-precheck">
           <strong>Approving would fail:</strong> the kernel&apos;s checkGrant (run in your browser) refuses the grant it needs, so only refusing is possible.
@@ -258,21 +314,23 @@ function PendingCard({ approval: a, snapshot }: { approval: Approval; snapshot: 
         </form>
       ) : (
         <div className="actions">
-          <label className="row small">
-            Grant lasts
-            <select value={ttl} onChange={(e) => setTtl(Number(e.target.value))} aria-label="Grant lifetime" style={{ width: "auto" }}>
-              {TTLS.map((t) => (
-                <option key={t.s} value={t.s}>
-                  {t.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          {targets.length > 0 ? (
+            <label className="row small">
+              Grant lasts
+              <select value={ttl} onChange={(e) => setTtl(Number(e.target.value))} aria-label="Grant lifetime" style={{ width: "auto" }}>
+                {TTLS.map((t) => (
+                  <option key={t.s} value={t.s}>
+                    {t.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : null}
           <button
             type="button"
             className="btn-ok"
-            disabled={approve.isPending || refusals.length > 0}
-            onClick={() => approve.mutate({ id: a.id, ttlSeconds: ttl, widen: widenRequest(targets, choice) })}
+            disabled={approve.isPending || cannotApprove}
+            onClick={() => approve.mutate({ id: a.id, ttlSeconds: ttl, widen: widenRequest(targets, choice), raise: plan.raise })}
           >
             {approve.isPending ? "Approving…" : "Approve"}
           </button>

@@ -6,6 +6,7 @@ import type { StatsWindow, StreamSinkStatus } from "@/lib/contracts/console";
 import { useStats } from "@/lib/client/hooks";
 import { usePrincipal } from "../shell/session";
 import { ErrorNote, Loading } from "../ui/bits";
+import { BudgetsPanel } from "./budgets-panel";
 import { DecisionsChart } from "./decisions-chart";
 
 type Window = z.infer<typeof StatsWindow>;
@@ -120,6 +121,7 @@ export function Dashboard({ system }: { system: SystemInfo }) {
           </dl>
         </section>
       </div>
+      <BudgetsPanel />
       {s && s.stream.length > 0 ? <StreamPanel sinks={s.stream} /> : null}
     </>
   );

@@ -2,11 +2,13 @@
 import { useMemo, useState } from "react";
 import type { RegistryDataJson } from "@/lib/contracts/console";
 import { ApiRequestError, errorMessage } from "@/lib/client/api";
+import { EMPTY_DRAFT, budgetSummary, parseDraft, type BudgetDraft } from "@/lib/client/budgets";
 import { useCreateGrant } from "@/lib/client/hooks";
 import { checkGrant, type GrantRefusal } from "@/lib/kernel/grant";
 import { validateScope } from "@/lib/kernel/scope";
 import type { Snapshot } from "@/lib/kernel/snapshot";
 import { Dialog, DialogActions } from "../ui/dialog";
+import { BudgetFields } from "./budget-fields";
 import { formToProposal, formToRequest, refusalFamily, scopeLabel, type GrantForm, type GrantTarget } from "./model";
 
 const EXPIRY_PRESETS = [
@@ -65,18 +67,24 @@ export function GrantDialog({ registry, snapshot, viewer, initial, onClose, onGr
     canDelegate: false,
     confidence: 1,
     expiresAt: null,
+    budget: null,
   });
   const [expiry, setExpiry] = useState<ExpiryKey>("never");
   const [customHolder, setCustomHolder] = useState(false);
+  const [budgetDraft, setBudgetDraft] = useState<BudgetDraft>(EMPTY_DRAFT);
   const set = (patch: Partial<GrantForm>) => setForm((f) => ({ ...f, ...patch }));
+  const budgetParse = useMemo(() => parseDraft(budgetDraft), [budgetDraft]);
+  // The budget is part of what checkGrant judges (EXCEEDS_GRANTOR_BUDGET), so it joins the form
+  // as soon as it parses; a draft that does not parse blocks the Grant button on its own.
+  const proposed = useMemo<GrantForm>(() => ({ ...form, budget: budgetParse.ok ? budgetParse.budget : null }), [form, budgetParse]);
 
   const holderKnown = registry.entities.some((e) => e.id === form.holder);
   const scopeCheck = form.target === "scope" ? validateScope(form.scope) : null;
-  const check = useMemo(() => checkGrant(snapshot, formToProposal(form), Date.now()), [snapshot, form]);
+  const check = useMemo(() => checkGrant(snapshot, formToProposal(proposed), Date.now()), [snapshot, proposed]);
   // A holder outside this owner's view (another owner, typed by id) cannot be checked here: the
   // registry view leaves other owners out. Only that refusal is waived; the server checks it all.
   const blocking = check.violations.filter((v) => !(v.code === "UNKNOWN_HOLDER" && !holderKnown && form.holder !== ""));
-  const canSubmit = form.holder !== "" && form.grantor !== "" && blocking.length === 0 && !create.isPending;
+  const canSubmit = form.holder !== "" && form.grantor !== "" && blocking.length === 0 && budgetParse.ok && !create.isPending;
 
   const serverRefusals: GrantRefusal[] | null =
     create.error instanceof ApiRequestError && create.error.code === "GRANT_REFUSED" && Array.isArray(create.error.details)
@@ -87,7 +95,7 @@ export function GrantDialog({ registry, snapshot, viewer, initial, onClose, onGr
   const rightsText = [form.canRead ? "read" : "", form.canWrite ? "write" : "", form.canDelegate ? "delegate" : ""].filter(Boolean).join(", ") || "no rights";
 
   function submit() {
-    create.mutate(formToRequest(form), {
+    create.mutate(formToRequest(proposed), {
       onSuccess: (g) => {
         onGranted(`Granted ${rightsText} on ${targetText} to ${g.holder}.`);
         onClose();
@@ -238,6 +246,13 @@ export function GrantDialog({ registry, snapshot, viewer, initial, onClose, onGr
           </fieldset>
         </div>
 
+        <fieldset data-testid="grant-budget">
+          <legend>
+            Budget <span className="small muted">(optional: leave empty for unlimited use)</span>
+          </legend>
+          <BudgetFields draft={budgetDraft} onChange={setBudgetDraft} error={budgetParse.ok ? null : budgetParse.error} />
+        </fieldset>
+
         <section aria-live="polite" data-testid="grant-check">
           {form.holder === "" ? (
             <div className="callout callout-info">Choose who receives the grant; the kernel checks it as you edit.</div>
@@ -245,7 +260,8 @@ export function GrantDialog({ registry, snapshot, viewer, initial, onClose, onGr
             <div className="callout callout-ok">
               <strong>Kernel check passed</strong> (checkGrant in your browser, registry v{registry.version}):{" "}
               {form.holder || "the holder"} would get {rightsText} on {targetText} from {form.grantor}
-              {form.expiresAt !== null ? " until the expiry" : ", with no expiry"}.
+              {form.expiresAt !== null ? " until the expiry" : ", with no expiry"}
+              {proposed.budget !== null ? `, under a budget of ${budgetSummary(proposed.budget)}` : ""}.
               {!holderKnown && form.holder ? (
                 <div className="small" style={{ marginTop: 4 }}>
                   {form.holder} is not in your view of the registry, so the browser cannot check this holder; the server will.

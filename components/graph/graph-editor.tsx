@@ -16,7 +16,8 @@ import {
 import Link from "next/link";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { RegistryDataJson } from "@/lib/contracts/console";
-import { useRegistry, useRevokeGrant } from "@/lib/client/hooks";
+import { budgetSummary, leftText, usedText, type GrantUsage } from "@/lib/client/budgets";
+import { useGrants, useRegistry, useRevokeGrant } from "@/lib/client/hooks";
 import { isObjectReference } from "@/lib/kernel/object-ref";
 import { buildSnapshot, type Snapshot } from "@/lib/kernel/snapshot";
 import { errorMessage } from "@/lib/client/api";
@@ -86,6 +87,13 @@ function Editor({ synthetic }: { synthetic: number | null }) {
   const registry = syntheticData ?? registryQuery.data?.registry;
   const viewer = syntheticData ? null : (registryQuery.data?.viewer ?? null);
   const readOnly = syntheticData !== null;
+  // What is left of each budget comes from GET /grants (the registry has budgets, not usage).
+  const grantsQuery = useGrants();
+  const usageOf = useMemo(() => {
+    const m = new Map<string, GrantUsage>();
+    if (!syntheticData) for (const g of grantsQuery.data ?? []) if (g.usage) m.set(g.id, g.usage);
+    return m;
+  }, [grantsQuery.data, syntheticData]);
 
   const { snapshot, error: snapshotError } = useMemo(() => safeSnapshot(registry), [registry]);
   // Validity of claims is judged at the time the registry arrived, not re-judged every render.
@@ -149,15 +157,15 @@ function Editor({ synthetic }: { synthetic: number | null }) {
           target: e.target,
           data: e.data,
           // Thousands of labels would cost more than they tell; on a large graph an edge's label shows in its details.
-          label: e.data.kind === "owns" || large ? undefined : edgeLabel(e.data),
+          label: e.data.kind === "owns" || large ? undefined : edgeLabel(e.data, usageOf.get(e.data.claimId ?? "")),
           selectable: true,
           deletable: e.data.kind === "grant" && !readOnly,
-          ariaLabel: `${e.data.kind} ${e.data.claimId ?? e.id}: ${edgeLabel(e.data)}`,
+          ariaLabel: `${e.data.kind} ${e.data.claimId ?? e.id}: ${edgeLabel(e.data, usageOf.get(e.data.claimId ?? ""))}`,
           ...edgeStyle(e.data, highlight ? !lit : false, lit),
         };
       }),
     );
-  }, [filtered, highlight, readOnly, large, setEdges]);
+  }, [filtered, highlight, readOnly, large, usageOf, setEdges]);
 
   const mine = useMemo(() => {
     if (!registry) return new Set<string>();
@@ -310,7 +318,7 @@ function Editor({ synthetic }: { synthetic: number | null }) {
           </div>
           <div>
             <span className="sw" style={{ borderColor: EDGE_COLORS.grant }} />
-            grant: rights R/W/D · confidence · expiry
+            grant: rights R/W/D · confidence · expiry · budget left
           </div>
           <div>
             <span className="sw" style={{ borderColor: EDGE_COLORS.contains, borderTopStyle: "dotted" }} />
@@ -490,6 +498,16 @@ function Editor({ synthetic }: { synthetic: number | null }) {
                   <dd>{selectedEdge.data.confidence}</dd>
                   <dt>expires</dt>
                   <dd>{selectedEdge.data.expiresAt ? new Date(selectedEdge.data.expiresAt).toISOString() : "never"}</dd>
+                  <dt>budget</dt>
+                  <dd data-testid="edge-budget">{budgetSummary(selectedEdge.data.budget)}</dd>
+                  {selectedEdge.data.budget !== null && usageOf.has(selectedEdge.data.claimId ?? "") ? (
+                    <>
+                      <dt>used</dt>
+                      <dd>{usedText(selectedEdge.data.budget, usageOf.get(selectedEdge.data.claimId ?? "")!)}</dd>
+                      <dt>left</dt>
+                      <dd data-testid="edge-budget-left">{leftText(selectedEdge.data.budget, usageOf.get(selectedEdge.data.claimId ?? "")!)}</dd>
+                    </>
+                  ) : null}
                   <dt>valid now</dt>
                   <dd>{selectedEdge.data.valid ? "yes" : "no"}</dd>
                 </>

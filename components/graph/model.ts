@@ -5,8 +5,8 @@
  *
  * Nodes: humans, machines, resources, and the scopes that scope claims name.
  * Edges: "owns" (human -> machine), "root" (an owner's root claim: human -> resource/scope),
- * "grant" (a delegated claim: resource/scope -> holder, labelled with rights, confidence, expiry
- * and grantor) and "contains" (resource -> a claimed scope inside it). Drawing from a resource
+ * "grant" (a delegated claim: resource/scope -> holder, labelled with rights, confidence, expiry,
+ * budget — what is left of it when the grants' usage is known — and grantor) and "contains" (resource -> a claimed scope inside it). Drawing from a resource
  * (or scope) to a human or machine proposes a grant.
  *
  * A scope claim inside a registered resource (an approved object, "/data/alice/q3.csv" under
@@ -15,11 +15,13 @@
  * resolves the scope's objects to: the most specific registered resource whose scope contains it
  * (all of them when several share that scope).
  */
+import { budgetSummary, leftText, type GrantUsage } from "@/lib/client/budgets";
 import type { RegistryDataJson } from "@/lib/contracts/console";
 import type { GrantProposal } from "@/lib/kernel/grant";
 import { resourceOwners } from "@/lib/kernel/ownership";
 import { scopeAncestors, scopeContains } from "@/lib/kernel/scope";
 import type { Snapshot } from "@/lib/kernel/snapshot";
+import type { Budget } from "@/lib/kernel/types";
 
 export type NodeKind = "human" | "machine" | "resource" | "scope";
 export type EdgeKind = "owns" | "root" | "grant" | "contains";
@@ -49,6 +51,8 @@ export interface GraphEdgeData extends Record<string, unknown> {
   rights: string;
   confidence: number | null;
   expiresAt: number | null;
+  /** The claim's budget (issue 13); null without one. */
+  budget: Budget | null;
   valid: boolean;
 }
 
@@ -84,12 +88,18 @@ function shortDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 }
 
-export function edgeLabel(d: GraphEdgeData): string {
+/**
+ * "R · until … · 3/10 left · by alice". `usage` (from GET /grants) says what is left of the
+ * budget; without it the budget itself is shown. Usage is not part of the graph's data so that a
+ * new count relabels edges without laying the graph out again.
+ */
+export function edgeLabel(d: GraphEdgeData, usage?: GrantUsage | null): string {
   if (d.kind === "owns") return "owns";
   if (d.kind === "contains") return "contains";
   const parts = [d.kind === "root" ? `owner ${d.rights}` : d.rights];
   if (d.confidence !== null && d.confidence < 1) parts.push(`conf ${d.confidence}`);
   if (d.expiresAt !== null) parts.push(`until ${shortDate(d.expiresAt)}`);
+  if (d.budget !== null) parts.push(usage ? leftText(d.budget, usage) : `budget ${budgetSummary(d.budget)}`);
   if (d.kind === "grant" && d.grantor) parts.push(`by ${d.grantor}`);
   if (!d.valid) parts.push("(not valid now)");
   return parts.join(" · ");
@@ -158,7 +168,7 @@ export function registryToGraph(reg: RegistryDataJson, viewer: string | null, sn
     if (known.has(e.source) && known.has(e.target)) edges.push(e);
   };
   for (const m of reg.machineOwners) {
-    const data: GraphEdgeData = { kind: "owns", claimId: null, holder: m.owner, grantor: null, rights: "", confidence: null, expiresAt: null, valid: true };
+    const data: GraphEdgeData = { kind: "owns", claimId: null, holder: m.owner, grantor: null, rights: "", confidence: null, expiresAt: null, budget: null, valid: true };
     add({ id: `o:${m.machine}`, source: entityNodeId(m.owner), target: entityNodeId(m.machine), data, label: edgeLabel(data) });
   }
   for (const c of reg.claims) {
@@ -173,6 +183,7 @@ export function registryToGraph(reg: RegistryDataJson, viewer: string | null, sn
       rights: rights(c),
       confidence: c.confidence,
       expiresAt: c.expiresAt ?? null,
+      budget: c.budget ?? null,
       valid,
     };
     const edge =
@@ -185,7 +196,7 @@ export function registryToGraph(reg: RegistryDataJson, viewer: string | null, sn
   for (const [scope, resources] of containingResources(reg, scopes.keys())) {
     for (const r of resources) {
       byId.get(resourceNodeId(r))?.data.scopeClaims.push(scope);
-      const data: GraphEdgeData = { kind: "contains", claimId: null, holder: null, grantor: null, rights: "", confidence: null, expiresAt: null, valid: true };
+      const data: GraphEdgeData = { kind: "contains", claimId: null, holder: null, grantor: null, rights: "", confidence: null, expiresAt: null, budget: null, valid: true };
       add({ id: `in:${r}:${scope}`, source: resourceNodeId(r), target: scopeNodeId(scope), data, label: edgeLabel(data) });
     }
   }
@@ -300,6 +311,8 @@ export interface GrantForm {
   confidence: number;
   /** ms since the epoch, or null for no expiry. */
   expiresAt: number | null;
+  /** A ceiling on the grant's uses; null for none. */
+  budget: Budget | null;
 }
 
 export function formToProposal(f: GrantForm): GrantProposal {
@@ -312,6 +325,7 @@ export function formToProposal(f: GrantForm): GrantProposal {
     canDelegate: f.canDelegate,
     confidence: f.confidence,
     ...(f.expiresAt !== null ? { expiresAt: f.expiresAt } : {}),
+    ...(f.budget !== null ? { budget: f.budget } : {}),
   };
 }
 
@@ -326,6 +340,7 @@ export function formToRequest(f: GrantForm) {
     canDelegate: f.canDelegate,
     confidence: f.confidence,
     ...(f.expiresAt !== null ? { expiresAt: new Date(f.expiresAt).toISOString() } : {}),
+    ...(f.budget !== null ? { budget: { ...f.budget } } : {}),
   };
 }
 
@@ -335,6 +350,7 @@ export function refusalFamily(code: string): "attenuation" | "wrong grantor" | "
     case "GRANTOR_LACKS_RIGHT":
     case "EXCEEDS_GRANTOR_SCOPE":
     case "EXCEEDS_GRANTOR_EXPIRY":
+    case "EXCEEDS_GRANTOR_BUDGET":
       return "attenuation";
     case "MACHINE_GRANTOR_NOT_OWNER":
     case "HUMAN_GRANTOR_TO_FOREIGN_MACHINE":

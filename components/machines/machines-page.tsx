@@ -1,9 +1,10 @@
 "use client";
-import { Fragment, useCallback, useState } from "react";
+import { Fragment, useCallback, useMemo, useState } from "react";
 import { errorMessage } from "@/lib/client/api";
 import {
   useAudit,
   useCreateToken,
+  useGrants,
   useHaltAll,
   useHaltMachine,
   useMachines,
@@ -13,6 +14,7 @@ import {
   useRevokeToken,
   useTokens,
   type CreatedToken,
+  type Grant,
   type Machine,
 } from "@/lib/client/hooks";
 import { usePrincipal } from "../shell/session";
@@ -20,6 +22,7 @@ import { Empty, ErrorNote, Loading, Outcome, Time } from "../ui/bits";
 import { ConfirmDialog } from "../ui/dialog";
 import { Toast } from "../ui/toast";
 import { decisionSummary } from "../audit/entry-summary";
+import { MachineBudgets, SetBudgetDialog } from "./machine-budgets";
 
 type HaltKind = "machine" | "owner" | "all";
 
@@ -40,6 +43,7 @@ export function MachinesPage() {
   const operator = principal.role === "OPERATOR";
   const machines = useMachines();
   const registry = useRegistry();
+  const grants = useGrants();
   const halt = useHaltMachine();
   const resume = useResumeMachine();
   const haltAll = useHaltAll(principal);
@@ -47,6 +51,12 @@ export function MachinesPage() {
   const [confirm, setConfirm] = useState<{ kind: "halt" | "resume"; machine: Machine } | { kind: "halt-all" | "resume-all" } | null>(null);
   const [reason, setReason] = useState("");
   const [openTokens, setOpenTokens] = useState<string | null>(null);
+  const [budgetChoices, setBudgetChoices] = useState<readonly Grant[] | null>(null);
+  // The viewer and their machines: whose grants' budgets they may set (null: the operator, any).
+  const mine = useMemo(
+    () => (operator ? null : new Set([principal.entityId ?? "", ...(machines.data ?? []).filter((m) => m.owner === principal.entityId).map((m) => m.id)])),
+    [operator, principal.entityId, machines.data],
+  );
   const [toast, setToast] = useState<string | null>(null);
   const clearToast = useCallback(() => setToast(null), []);
   const halts = registry.data?.registry.halts ?? [];
@@ -104,6 +114,7 @@ export function MachinesPage() {
                   {operator ? <th>Owner</th> : null}
                   <th>Status</th>
                   <th>Last decisions</th>
+                  <th>Budgets</th>
                   <th style={{ textAlign: "right" }}>Actions</th>
                 </tr>
               </thead>
@@ -125,6 +136,9 @@ export function MachinesPage() {
                         <td>
                           <LastDecisions machineId={m.id} />
                         </td>
+                        <td>
+                          <MachineBudgets machineId={m.id} grants={grants.data ?? []} mine={mine} onSet={setBudgetChoices} />
+                        </td>
                         <td style={{ textAlign: "right" }}>
                           <div className="actions" style={{ justifyContent: "flex-end" }}>
                             <button type="button" className="btn-sm" aria-expanded={openTokens === m.id} onClick={() => setOpenTokens((o) => (o === m.id ? null : m.id))}>
@@ -144,7 +158,7 @@ export function MachinesPage() {
                       </tr>
                       {openTokens === m.id ? (
                         <tr>
-                          <td colSpan={operator ? 5 : 4} style={{ background: "#fafbfc" }}>
+                          <td colSpan={operator ? 6 : 5} style={{ background: "#fafbfc" }}>
                             <TokensPanel machine={m} />
                           </td>
                         </tr>
@@ -228,6 +242,17 @@ export function MachinesPage() {
         >
           <p>Machines halted individually stay halted until each is resumed.</p>
         </ConfirmDialog>
+      ) : null}
+      {budgetChoices ? (
+        <SetBudgetDialog
+          choices={budgetChoices}
+          registry={registry.data?.registry}
+          onClose={() => setBudgetChoices(null)}
+          onDone={(message) => {
+            setBudgetChoices(null);
+            setToast(message);
+          }}
+        />
       ) : null}
       <Toast message={toast} onDone={clearToast} />
     </>

@@ -49,8 +49,13 @@ export function useResources() {
   return useQuery({ queryKey: queryKeys.resources(), queryFn: ({ signal }) => apiRequest("/resources", z.array(C.Resource), { signal }) });
 }
 
+/** Polled: agents use up budgets without the console, and what is left is read from here. */
 export function useGrants() {
-  return useQuery({ queryKey: queryKeys.grants(), queryFn: ({ signal }) => apiRequest("/grants", z.array(C.Grant), { signal }) });
+  return useQuery({
+    queryKey: queryKeys.grants(),
+    queryFn: ({ signal }) => apiRequest("/grants", z.array(C.Grant), { signal }),
+    refetchInterval: 15_000,
+  });
 }
 
 export function useTokens(machineId: string, enabled = true) {
@@ -112,6 +117,13 @@ export function useCreateGrant() {
   return useAuthorityMutation((body: z.input<typeof C.CreateGrantRequest>) => apiRequest("/grants", C.Grant, { method: "POST", body }));
 }
 
+/** Sets, raises or removes (null) a grant's budget; the server re-checks it against the grantor's. */
+export function useSetGrantBudget() {
+  return useAuthorityMutation((v: { id: string; budget: z.input<typeof C.SetBudgetRequest>["budget"] }) =>
+    apiRequest(`/grants/${encodeURIComponent(v.id)}/budget`, C.Grant, { method: "POST", body: { budget: v.budget } }),
+  );
+}
+
 export function useRevokeGrant() {
   return useAuthorityMutation((id: string) => apiRequest(`/grants/${encodeURIComponent(id)}`, C.Grant, { method: "DELETE" }));
 }
@@ -162,14 +174,20 @@ export function useRevokeToken() {
 
 /**
  * Approves with the narrow default grants; `widen` (object references only) grants an enclosing
- * scope instead of exactly the object, and is sent only when the owner chose to widen.
+ * scope instead of exactly the object, and is sent only when the owner chose to widen; `raise`
+ * (BUDGET_EXHAUSTED) sets new budgets on used-up grants in the same commit, sent only when given.
  */
 export function useApprove() {
-  return useAuthorityMutation((v: { id: string; ttlSeconds: number; widen?: readonly { ref: string; scope: string }[] }) =>
-    apiRequest(`/approvals/${encodeURIComponent(v.id)}/approve`, C.Approval, {
-      method: "POST",
-      body: { ttlSeconds: v.ttlSeconds, ...(v.widen && v.widen.length > 0 ? { widen: v.widen } : {}) },
-    }),
+  return useAuthorityMutation(
+    (v: { id: string; ttlSeconds: number; widen?: readonly { ref: string; scope: string }[]; raise?: readonly { grant: string; budget: z.input<typeof C.Budget> }[] }) =>
+      apiRequest(`/approvals/${encodeURIComponent(v.id)}/approve`, C.Approval, {
+        method: "POST",
+        body: {
+          ttlSeconds: v.ttlSeconds,
+          ...(v.widen && v.widen.length > 0 ? { widen: v.widen } : {}),
+          ...(v.raise && v.raise.length > 0 ? { raise: v.raise } : {}),
+        },
+      }),
   );
 }
 
