@@ -21,6 +21,7 @@
  * `createdAt`, not a header field; there is deliberately no `exportedAt`, since an unsigned time
  * could be edited without any check noticing.
  */
+import { parseAction } from "./action";
 import { canonicalJson } from "./canonical";
 import { describeJsonError, parseJsonStrict } from "./json";
 import { isHex } from "./bytes";
@@ -41,6 +42,7 @@ import {
   AUDIT_ENTRY_DOMAIN,
   CHECKPOINT_DOMAIN,
   DECISION_DOMAIN,
+  actionDigest,
   PLAN_DECISION_DOMAIN,
   isDecisionRecord,
   isKeyId,
@@ -365,6 +367,13 @@ function checkRecordPayload(
   }
   const r = record as { keyId: string; mode: string; auditSeq?: number };
   if (r.keyId !== p.keyId) return { code: "DECISION_MISMATCH", what: "payload keyId differs from the record's" };
+  // The action a decision entry carries (for what-if replays) must be the one the record signs.
+  if (!isPlan && p.action !== undefined) {
+    const parsed = parseAction(p.action);
+    if (!parsed.ok || actionDigest(parsed.action) !== (record as { actionDigest: string }).actionDigest) {
+      return { code: "DECISION_MISMATCH", what: "the payload's action is not the action the record signs (actionDigest differs)" };
+    }
+  }
   // A live record names the entry that records it; a copy pasted into another entry is caught here.
   if (r.mode === "live" && r.auditSeq !== entry.seq) {
     return { code: "DECISION_MISMATCH", what: `record says auditSeq ${r.auditSeq ?? "none"}, entry is seq ${entry.seq}` };

@@ -65,6 +65,12 @@ export interface DecisionPayload {
   readonly record: DecisionRecord;
   readonly signature: string;
   readonly keyId: string;
+  /**
+   * The parsed action the record is about (its actionDigest is actionDigest(action)), when the
+   * machine asked for itself: what a what-if simulation replays (issue 12). Absent in entries
+   * written before it, and for actions that could not be parsed.
+   */
+  readonly action?: JsonValue;
 }
 
 /** A verified plan as recorded, checked like DecisionPayload. */

@@ -23,6 +23,7 @@ export * from "./policy";
 export * from "./receipts";
 export * from "./scope";
 export * from "./signing";
+export * from "./simulate";
 export * from "./snapshot";
 export * from "./stream-batch";
 export * from "./types";

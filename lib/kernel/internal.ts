@@ -165,8 +165,10 @@ export interface SnapshotIndex {
   readonly haltAll: boolean;
   readonly haltedMachines: Set<string>;
   readonly haltedOwners: Set<string>;
-  /** Policy rules in evaluation order: priority descending, deny before allow, then id. */
+  /** Enforced policy rules in evaluation order: priority descending, deny before allow, then id. */
   readonly policies: readonly PolicyRule[];
+  /** Shadow rules (mode "shadow", issue 12), same order: reported by verify, never enforced. */
+  readonly shadowPolicies: readonly PolicyRule[];
   readonly lattice: readonly string[];
   readonly latticeRank: Map<string, number>;
   /** Some claim carries a budget (issue 13); without one, verify skips budgets entirely. */

@@ -6,6 +6,11 @@
  * pairs it matches. For each pair, the first matching rule in evaluation order decides —
  * priority descending, deny before allow at equal priority (forbid wins), then rule id — and no
  * matching rule means no policy denial (the kernel's decision stands).
+ *
+ * Shadow rules (mode "shadow", issue 12) are not part of that evaluation at all: a snapshot keeps
+ * them apart, and verify only reports, per shadow rule matching the action, whether promoting it
+ * would add a denial (shadowVerdicts). A shadow allow rule is reported with wouldDeny false; that
+ * promoting it could lift an enforced denial is not reported (a what-if replay shows that).
  */
 import { snapshotIndex, type Op } from "./internal";
 import { canonicalizeReference, isObjectReference } from "./object-ref";
@@ -43,6 +48,29 @@ export function globMatch(pattern: string, text: string): boolean {
   return p === pattern.length;
 }
 
+/**
+ * Evaluation order of policy rules: negative when `a` is evaluated before `b` — priority
+ * descending, deny before allow at equal priority (forbid wins), then id in code-unit order.
+ * Rule ids are unique within a snapshot, so two distinct rules of one snapshot never tie.
+ */
+export function compareRules(a: PolicyRule, b: PolicyRule): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  if (a.effect !== b.effect) return a.effect === "deny" ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * Whether `rule` applies to `actor` doing `op` on a resource in `scope`: the operation is one of
+ * the rule's, the rule's scope contains `scope` (a resource the registry does not know has no
+ * scope and is matched only by root-scope "" rules), and the actor matches the rule's pattern.
+ * False, never a throw, for a non-string actor.
+ */
+export function ruleMatches(rule: PolicyRule, actor: string, op: Op, scope: string | undefined): boolean {
+  if (!rule.operations.includes(op)) return false;
+  if (scope === undefined ? rule.scope !== "" : !scopeContains(rule.scope, scope)) return false;
+  return globMatch(rule.actorPattern, actor);
+}
+
 export interface PolicyDenial {
   readonly rule: PolicyRule;
   readonly op: Op;
@@ -56,13 +84,44 @@ export interface PolicyDenial {
  * pattern matches it); never throws for an array of rules.
  */
 export function decidingRule(rules: readonly PolicyRule[], actor: string, op: Op, scope: string | undefined): PolicyRule | undefined {
-  for (const rule of rules) {
-    if (!rule.operations.includes(op)) continue;
-    if (scope === undefined ? rule.scope !== "" : !scopeContains(rule.scope, scope)) continue;
-    if (!globMatch(rule.actorPattern, actor)) continue;
-    return rule;
-  }
+  for (const rule of rules) if (ruleMatches(rule, actor, op, scope)) return rule;
   return undefined;
+}
+
+/** What one shadow rule would have done to one action (VerifyResult.shadow). */
+export interface ShadowVerdict {
+  readonly ruleId: string;
+  /** Promoting the rule would add a POLICY_DENIED naming it. */
+  readonly wouldDeny: boolean;
+}
+
+/**
+ * Folds one (operation, target) pair into `found` (shadow rule id -> wouldDeny so far): every
+ * shadow rule that matches the pair is entered, and marked wouldDeny when it is a deny that
+ * would decide the pair if promoted — that is, decidingRule over the enforced rules plus this
+ * one would pick it: no enforced rule decides the pair (`enforced` undefined), or the shadow rule
+ * is evaluated before the one that does. Each shadow rule is judged alone, as if it were the only
+ * one promoted. Never throws for well-formed rules.
+ */
+export function foldShadowPair(
+  shadows: readonly PolicyRule[],
+  enforced: PolicyRule | undefined,
+  actor: string,
+  op: Op,
+  scope: string | undefined,
+  found: Map<string, boolean>,
+): void {
+  for (const rule of shadows) {
+    if (!ruleMatches(rule, actor, op, scope)) continue;
+    if (rule.effect === "deny" && (enforced === undefined || compareRules(rule, enforced) < 0)) found.set(rule.id, true);
+    else if (!found.has(rule.id)) found.set(rule.id, false);
+  }
+}
+
+/** The verdicts collected by foldShadowPair, sorted by rule id (code-unit order). */
+export function shadowVerdictList(found: ReadonlyMap<string, boolean>): ShadowVerdict[] {
+  const ids = [...found.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return ids.map((ruleId) => ({ ruleId, wouldDeny: found.get(ruleId) === true }));
 }
 
 /**

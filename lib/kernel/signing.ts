@@ -235,6 +235,11 @@ export interface DecisionRecord {
    * by grant id. Absent when nothing budgeted is charged.
    */
   readonly budgets?: readonly BudgetCharge[];
+  /**
+   * Shadow rules matching the action and whether promoting each would deny it (issue 12), sorted
+   * by rule id. Reported, never enforced. Absent when no shadow rule matches.
+   */
+  readonly shadow?: readonly ShadowEntry[];
   /** ISO-8601 UTC, as Date#toISOString prints it. */
   readonly decidedAt: string;
   /** Only on a live PERMITTED record: the permit's expiry. */
@@ -369,6 +374,26 @@ function isBudgetList(v: unknown): boolean {
 }
 const BUDGET_CHARGE_KEYS: ReadonlySet<string> = new Set(["grant", "remaining"]);
 
+/** One shadow rule's verdict on a decision (DecisionRecord.shadow). */
+export interface ShadowEntry {
+  readonly ruleId: string;
+  readonly wouldDeny: boolean;
+}
+const SHADOW_KEYS: ReadonlySet<string> = new Set(["ruleId", "wouldDeny"]);
+
+/** Absent, or a non-empty list of { ruleId, wouldDeny } sorted by rule id, each rule once. */
+function isShadowList(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (!Array.isArray(v) || v.length === 0) return false;
+  let last: string | undefined;
+  for (const s of v as unknown[]) {
+    if (!isPlainObject(s) || !hasOnlyKeys(s, SHADOW_KEYS) || !isString(s.ruleId) || !isBool(s.wouldDeny)) return false;
+    if (last !== undefined && !(last < s.ruleId)) return false;
+    last = s.ruleId;
+  }
+  return true;
+}
+
 /** Absent, or a non-empty array of resolved references (an empty list is written as absent). */
 function isResolvedList(v: unknown): boolean {
   return v === undefined || (Array.isArray(v) && v.length > 0 && v.every(isResolvedReference));
@@ -414,6 +439,7 @@ function isOutcome(v: Record<string, unknown>): boolean {
     isUnit(v.manipulationScore) &&
     isResolvedList(v.resolved) &&
     isBudgetList(v.budgets) &&
+    isShadowList(v.shadow) &&
     // Only a permitted outcome charges a budget.
     !(v.budgets !== undefined && v.permitted !== true) &&
     // A permitted outcome with a violation is a contradiction; refuse it rather than guess.
@@ -453,6 +479,7 @@ const DECISION_KEYS: ReadonlySet<string> = new Set([
   "snapshot",
   "resolved",
   "budgets",
+  "shadow",
   "decidedAt",
   "expiresAt",
   "nonce",
@@ -604,6 +631,9 @@ export function buildDecisionRecord(input: BuildDecisionInput): DecisionRecord {
         }
       : {}),
     ...(env.session !== undefined ? { session: env.session } : {}),
+    ...(result.shadow !== undefined && result.shadow.length > 0
+      ? { shadow: result.shadow.map((e) => ({ ruleId: e.ruleId, wouldDeny: e.wouldDeny })) }
+      : {}),
     snapshot: { digest: result.snapshot.digest, version: result.snapshot.version },
     v: 1,
     violations: result.violations.map(copyViolation),

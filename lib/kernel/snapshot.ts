@@ -31,6 +31,7 @@ import {
   type SnapshotIndex,
 } from "./internal";
 import { isObjectReference } from "./object-ref";
+import { compareRules } from "./policy";
 import { soleResource } from "./resolve";
 import { scopeAncestors, validateScope } from "./scope";
 import { parseBudget } from "./budget";
@@ -553,7 +554,7 @@ function validate(input: unknown): Normalised {
     const f = readRecord(
       raw,
       what,
-      ["id", "priority", "effect", "operations", "actorPattern", "scope", "description"],
+      ["id", "priority", "effect", "operations", "actorPattern", "scope", "description", "mode"],
       ["id", "priority", "effect", "operations", "actorPattern", "scope"],
       issues,
     );
@@ -564,7 +565,13 @@ function validate(input: unknown): Normalised {
     const actorPattern = f.get("actorPattern");
     const scope = f.get("scope");
     const description = f.get("description");
+    const mode = f.get("mode");
     let good = checkId(id, `${what}.id`, issues);
+    // One spelling only: absent is enforced, so an enforced rule has one form and one digest.
+    if (mode !== undefined && mode !== "shadow") {
+      issues.push(`${what}.mode must be "shadow" or absent (absent = enforced)`);
+      good = false;
+    }
     if (typeof priority !== "number" || !Number.isSafeInteger(priority)) {
       issues.push(`${what}.priority must be an integer`);
       good = false;
@@ -624,6 +631,7 @@ function validate(input: unknown): Normalised {
       scope,
     };
     if (description !== undefined) p.description = description;
+    if (mode !== undefined) p.mode = mode;
     policies.set(sid, Object.freeze(p) as unknown as PolicyRule);
   });
 
@@ -823,13 +831,11 @@ function buildIndex(data: RegistryData, entities: Map<string, Entity>): { ix: Sn
     else haltedOwners.add(h.target);
   }
 
-  const policies = Object.freeze(
-    [...(data.policies ?? [])].sort((a, b) => {
-      if (a.priority !== b.priority) return b.priority - a.priority;
-      if (a.effect !== b.effect) return a.effect === "deny" ? -1 : 1;
-      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-    }),
-  );
+  // Evaluation order (policy.ts compareRules). Shadow rules are kept apart: verify's enforcing pass
+  // never sees them, so a shadow rule can neither deny nor shadow an enforced rule.
+  const ordered = [...(data.policies ?? [])].sort(compareRules);
+  const policies = Object.freeze(ordered.filter((p) => p.mode !== "shadow"));
+  const shadowPolicies = Object.freeze(ordered.filter((p) => p.mode === "shadow"));
   const lattice = data.lattice ?? DEFAULT_LATTICE;
   const latticeRank = new Map<string, number>();
   lattice.forEach((l, i) => latticeRank.set(l, i));
@@ -847,6 +853,7 @@ function buildIndex(data: RegistryData, entities: Map<string, Entity>): { ix: Sn
     haltedMachines,
     haltedOwners,
     policies,
+    shadowPolicies,
     lattice,
     latticeRank,
     hasBudgets: data.claims.some((c) => c.budget !== undefined),
@@ -908,8 +915,11 @@ export function registryContentJson(data: RegistryData): string {
   (data.policies ?? []).forEach((p, i) => {
     out.push(`${i > 0 ? "," : ""}{"actorPattern":${str(p.actorPattern)}`);
     if (p.description !== undefined) out.push(`,"description":${str(p.description)}`);
+    out.push(`,"effect":${str(p.effect)},"id":${str(p.id)}`);
+    // Only shadow rules print a mode: the digest of registries without them is unchanged.
+    if (p.mode !== undefined) out.push(`,"mode":${str(p.mode)}`);
     out.push(
-      `,"effect":${str(p.effect)},"id":${str(p.id)},"operations":[${p.operations.map((o) => str(o)).join(",")}],"priority":${num(p.priority)},"scope":${str(p.scope)}}`,
+      `,"operations":[${p.operations.map((o) => str(o)).join(",")}],"priority":${num(p.priority)},"scope":${str(p.scope)}}`,
     );
   });
   out.push('],"resources":[');

@@ -143,6 +143,11 @@ export interface PolicyRule {
   /** Scope the rule applies to (scopeContains(rule.scope, resource.scope)). */
   readonly scope: string;
   readonly description?: string | undefined;
+  /**
+   * "shadow" (issue 12): evaluated on every decision and reported in `VerifyResult.shadow`, never
+   * enforced — it adds no denial and shadows no other rule. Absent = enforced.
+   */
+  readonly mode?: "shadow" | undefined;
 }
 
 /** Everything a snapshot is built from. Plain data, typically loaded from the database. */
@@ -268,6 +273,12 @@ export interface VerifyResult {
    * claim id, with what is left after this use. Absent when nothing budgeted is charged.
    */
   readonly budgets?: readonly BudgetCharge[];
+  /**
+   * Every shadow policy rule that matches at least one (operation, target) pair of the action,
+   * sorted by rule id (issue 12). `wouldDeny`: promoting the rule (making it enforced) would add
+   * a POLICY_DENIED naming it. Absent when no shadow rule matches, and for MALFORMED_ACTION.
+   */
+  readonly shadow?: readonly { readonly ruleId: string; readonly wouldDeny: boolean }[];
 }
 
 /** How verify resolved one object reference (see object-ref.ts). */

@@ -9,7 +9,8 @@
  *   2. HALTED, 3. NO_OWNER (A4), 4. GOVERNS_HUMAN (A6) — machine actors only;
  *   5. per resource, reads then writes then delegates: READ/WRITE/DELEGATE_DENIED (A7),
  *      NOT_DELEGATED_BY_OWNER (A7), OUTSIDE_OWNER_SCOPE (A5);
- *   6. IFC_DOWNWARD_FLOW per write, then POLICY_DENIED per (operation, resource).
+ *   6. IFC_DOWNWARD_FLOW per write, then POLICY_DENIED per (operation, resource) from the
+ *      enforced rules; shadow rules add nothing and are reported in `result.shadow`.
  *
  * Decisions the design left open, taken here:
  * - Validity boundaries: a claim is valid at `now` iff confidence > 0, `now <= expiresAt` (valid
@@ -60,7 +61,7 @@ import {
   type SnapshotIndex,
 } from "./internal";
 import { canonicalizeReference, isObjectReference } from "./object-ref";
-import { decidingRule } from "./policy";
+import { decidingRule, foldShadowPair, shadowVerdictList } from "./policy";
 import { resolveObject } from "./resolve";
 import type { Snapshot } from "./snapshot";
 import {
@@ -715,12 +716,17 @@ function decide(
     }
   }
 
-  // 6b. Policy rules: can only add denials.
-  if (ix.policies.length > 0) {
+  // 6b. Policy rules: can only add denials. Shadow rules are only reported (issue 12); with none in
+  // the snapshot (the usual case) nothing below costs more than it did before they existed.
+  const enforced = ix.policies;
+  const shadows = ix.shadowPolicies;
+  const found = shadows.length > 0 ? new Map<string, boolean>() : undefined;
+  if (enforced.length > 0 || found !== undefined) {
     const pass = (op: Op, targets: readonly Target[]): void => {
       for (const t of targets) {
         const id = t.label;
-        const rule = decidingRule(ix.policies, actor, op, t.policyScope);
+        const rule = enforced.length > 0 ? decidingRule(enforced, actor, op, t.policyScope) : undefined;
+        if (found !== undefined) foldShadowPair(shadows, rule, actor, op, t.policyScope, found);
         if (rule === undefined || rule.effect !== "deny") continue;
         violations.push({
           code: "POLICY_DENIED",
@@ -752,6 +758,7 @@ function decide(
     snapshot: ref,
     ...(resolved.length > 0 ? { resolved } : {}),
     ...(budgets !== undefined ? { budgets } : {}),
+    ...(found !== undefined && found.size > 0 ? { shadow: shadowVerdictList(found) } : {}),
   };
 }
 

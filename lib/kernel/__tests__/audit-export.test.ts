@@ -377,6 +377,18 @@ describe("verifyAuditExport: detects tampering and names the first failure", () 
     expect(failure(text)).toMatchObject({ line, seq: 8, code: "DECISION_MISMATCH" });
   });
 
+  it("a decision payload carrying its action (issue 12) verifies; another action under its record is DECISION_MISMATCH", () => {
+    const action = makeAction();
+    const record = buildDecisionRecord({ result: permittedResult(), action, mode: "live", now: NOW, nonce: NONCE, keyId: KEY_ID_B, auditSeq: 8 });
+    const payload = { kind: "decision", record, signature: signDecision(record, SECRET_B), keyId: KEY_ID_B };
+    const good = withExtraEntry({ ...payload, action } as never);
+    expect(verifyAuditExport(good.text, { pinnedKeys: PINNED }).ok).toBe(true);
+    const swapped = withExtraEntry({ ...payload, action: { ...action, reads: ["something-else"] } } as never);
+    expect(failure(swapped.text)).toMatchObject({ line: swapped.line, seq: 8, code: "DECISION_MISMATCH" });
+    const junk = withExtraEntry({ ...payload, action: "not an action" } as never);
+    expect(failure(junk.text)).toMatchObject({ seq: 8, code: "DECISION_MISMATCH" });
+  });
+
   it("a decision payload without a record: DECISION_MALFORMED", () => {
     const { text, line } = withExtraEntry({ kind: "decision", permitted: true });
     expect(failure(text)).toMatchObject({ line, seq: 8, code: "DECISION_MALFORMED" });
