@@ -13,10 +13,15 @@
  *   becomes a file under its resource's scope, alternately a plain path and a file: URI, and an
  *   unknown id becomes a path under no resource; median next to the ids' median, measured in the
  *   same run on the same snapshot;
- * - canonicalizeReference alone on 100-character https URLs.
+ * - canonicalizeReference alone on 100-character https URLs;
+ * - what-if replay (issue 12): replayDecisions over 10,000 logged actions against two snapshots of
+ *   the 10,000-resource registry (the proposed one revokes the root claims of 20 owners and halts
+ *   50 more machines), next to its floor measured in the same run — the same 20,000 verify calls
+ *   in a bare loop — and the owner-sized replay of 500 actions.
  *
  * Targets: unsigned verify median < 5 µs at every size; a signed decision within 1.5x of a bare
- * signature (issue 11; 1.3x before); references within 1.5x of ids; canonicalization <= 2 µs for a 100-character URL.
+ * signature (issue 11; 1.3x before); references within 1.5x of ids; canonicalization <= 2 µs for a 100-character URL;
+ * a 10,000-action replay under 1 s (issue 12).
  * The report says plainly when a target is missed and by how much.
  */
 import crypto from "node:crypto";
@@ -27,6 +32,7 @@ import { parseAction } from "../lib/kernel/action";
 import { useSha256 } from "../lib/kernel/bytes";
 import { canonicalizeReference } from "../lib/kernel/object-ref";
 import { actionDigest, buildDecisionRecord, decisionSigningBytes, keyIdOf, signBytes } from "../lib/kernel/signing";
+import { replayDecisions, type ReplayItem } from "../lib/kernel/simulate";
 import { buildSnapshot, type Snapshot } from "../lib/kernel/snapshot";
 import type { Claim, Entity, Halt, MachineOwner, RegistryData, Resource } from "../lib/kernel/types";
 import { verify } from "../lib/kernel/verify";
@@ -419,7 +425,53 @@ function main(): void {
   ];
   console.log("\nkernel work per signed decision (medians, node:crypto SHA-256 as in the server):");
   for (const [name, ns] of parts) console.log(`  ${name.padEnd(52)} ${us(ns).padStart(7)} µs`);
+  replayBench();
   console.log(`\nheap after all runs: ${mb(heapUsed())} MB`);
+}
+
+/** What-if replay (issue 12) on the 10,000-resource registry, next to the bare verify loop it is made of. */
+function replayBench(): void {
+  const size = SIZES[1]!;
+  const world = buildWorld(size, 42);
+  const current = buildSnapshot(world.data);
+  const revoked = new Set(Array.from({ length: 20 }, (_, h) => `own-h${h}`));
+  const proposed = buildSnapshot({
+    ...world.data,
+    version: 2,
+    claims: world.data.claims.map((c) => (revoked.has(c.id) ? { ...c, revokedAt: NOW - 1 } : c)),
+    halts: [...world.data.halts, ...Array.from({ length: 50 }, (_, i) => ({ kind: "machine" as const, target: `m${i * 7 + 3}` })).filter((h) => !world.halted.has(Number(h.target.slice(1))))],
+  });
+  const actions = buildActions(world, size, 10_000, 11);
+  const items: ReplayItem[] = actions.map((a, i) => ({ auditSeq: i + 1, actionId: a.actionId as string, machine: a.actor as string, action: a }));
+  const runs = QUICK ? 3 : 7;
+  const time = (fn: () => unknown): number => {
+    const ms: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = process.hrtime.bigint();
+      fn();
+      ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+  };
+  let flips = 0;
+  const replayMs = time(() => (flips = replayDecisions(current, proposed, items, NOW).flips.length));
+  const floorMs = time(() => {
+    for (const it of items) {
+      verify(current, it.action, NOW);
+      verify(proposed, it.action, NOW);
+    }
+  });
+  const owner = items.slice(0, 500);
+  const ownerMs = time(() => replayDecisions(current, proposed, owner, NOW));
+  console.log(`\nwhat-if replay (replayDecisions), ${size.label}-resource registry, two snapshots, median of ${runs} runs`);
+  console.log("| actions | flips | replay | floor: 2 x verify per action, bare loop | ratio | owner window (500 actions) |");
+  console.log("|---:|---:|---:|---:|---:|---:|");
+  console.log(`| ${fmt(items.length)} | ${fmt(flips)} | ${replayMs.toFixed(1)} ms | ${floorMs.toFixed(1)} ms | ${(replayMs / floorMs).toFixed(2)}x | ${ownerMs.toFixed(1)} ms |`);
+  console.log(
+    replayMs < 1000
+      ? `target "10,000-action replay under 1 s": MET (${replayMs.toFixed(0)} ms)`
+      : `target "10,000-action replay under 1 s": MISSED — ${replayMs.toFixed(0)} ms`,
+  );
 }
 
 main();

@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   "CONFLICT",
   "GRANT_REFUSED",
   "NOT_APPROVABLE",
+  "PROPOSAL_REFUSED",
   "PERMIT_INVALID",
   "PERMIT_REUSED",
   "RATE_LIMITED",
@@ -133,6 +134,11 @@ export const DecisionRecord = z.strictObject({
     .min(1)
     .optional()
     .describe("Budgeted grants this action charges, with what is left of each after this use"),
+  shadow: z
+    .array(z.strictObject({ ruleId: z.string(), wouldDeny: z.boolean() }))
+    .min(1)
+    .optional()
+    .describe("Shadow rules matching the action, and whether promoting each would have denied it (never enforced)"),
   decidedAt: z.string(),
   expiresAt: z.string().optional(),
   nonce: Hex,
@@ -421,3 +427,86 @@ export const ConsistencyProof = z.strictObject({
   fromRoot: z.string(),
   toRoot: z.string(),
 });
+
+// --------------------------------------------------------------------------------------------
+// Policy rules and what-if simulation (issue 12)
+// --------------------------------------------------------------------------------------------
+
+const Operation = z.enum(["read", "write", "delegate"]);
+export const CreateRuleRequest = z.strictObject({
+  id: Id.optional().describe("Default: a fresh rul_… id"),
+  priority: z.number().int().min(-1_000_000).max(1_000_000),
+  effect: z.enum(["allow", "deny"]),
+  operations: z.array(Operation).min(1).max(3),
+  actorPattern: z.string().min(1).max(256).describe('Glob over actor ids; only "*" is special'),
+  scope: z.string().max(1024).describe("The rule applies to resources and objects under this scope"),
+  description: z.string().max(10_000).optional(),
+  mode: z.enum(["enforce", "shadow"]).default("enforce").describe("shadow: evaluated on every decision, never blocks, reported in the signed record"),
+});
+export const Rule = z.strictObject({
+  id: z.string(),
+  priority: z.number().int(),
+  effect: z.enum(["allow", "deny"]),
+  operations: z.array(Operation),
+  actorPattern: z.string(),
+  scope: z.string(),
+  description: z.string().nullable(),
+  mode: z.enum(["enforce", "shadow"]),
+  createdAt: IsoTime,
+});
+export const ListedRule = Rule.extend({
+  shadowReport: z
+    .strictObject({
+      matched: z.number().int(),
+      wouldDeny: z.number().int(),
+      recent: z.array(z.strictObject({ auditSeq: z.number().int(), actionId: z.string(), machine: z.string(), permitted: z.boolean() })),
+    })
+    .nullable()
+    .describe("Shadow rules: over the newest decisions since the rule was added (at most 2000) the caller may see, how many it matched and would have denied, and the newest it would have denied"),
+});
+export const SetRuleModeRequest = z.strictObject({ mode: z.enum(["enforce", "shadow"]) });
+
+/** One proposed change of authority; each is applied through the same code as its real commit. */
+export const SimulationChange = z.discriminatedUnion("op", [
+  z.strictObject({ op: z.literal("grant"), ...claimFields, confidence: z.number().gt(0).lte(1).optional(), expiresAt: IsoTime.optional(), grantor: Id.optional(), budget: Budget.optional() }),
+  z.strictObject({ op: z.literal("revoke"), grant: Id }),
+  z.strictObject({ op: z.literal("halt"), machine: Id }),
+  z.strictObject({ op: z.literal("resume"), machine: Id }),
+  CreateResourceRequest.extend({ op: z.literal("addResource") }),
+  z.strictObject({ op: z.literal("removeResource"), resource: Id }),
+  CreateRuleRequest.extend({ op: z.literal("addRule") }),
+  z.strictObject({ op: z.literal("removeRule"), rule: Id }),
+]);
+export const SimulateRequest = z.strictObject({
+  changes: z.array(SimulationChange).min(1).max(100),
+  window: z
+    .strictObject({
+      machines: z.array(Id).max(1000).optional().describe("Default: every machine of the caller (the operator: every machine)"),
+      last: z.number().int().min(1).max(10_000).optional().describe("The last N decisions (default 500)"),
+      since: IsoTime.optional(),
+    })
+    .optional(),
+});
+const Outcome = z.strictObject({ permitted: z.boolean(), codes: z.array(z.string()) });
+export const SimulationFlip = z.strictObject({ auditSeq: z.number().int(), actionId: z.string(), machine: z.string(), before: Outcome, after: Outcome });
+export const SimulationRecord = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal("simulation"),
+  requestedBy: z.string().describe('"owner:<id>" or "operator"'),
+  changesDigest: Hex.describe("SHA-256 of the RFC 8785 JSON of the change set as asked"),
+  current: SnapshotRef,
+  proposed: SnapshotRef,
+  window: z.strictObject({ machines: z.array(z.string()).describe('"*" = every machine'), last: z.number().int(), since: z.string().optional() }),
+  replayed: z.number().int().describe("How many logged actions were replayed"),
+  flips: z.array(SimulationFlip).describe("The actions whose outcome differs, oldest first"),
+  counts: z.strictObject({
+    byMachine: z.record(z.string(), z.number().int()),
+    byCode: z.record(z.string(), z.number().int()).describe("Per violation code, how many flipped actions gain it"),
+    blocked: z.number().int().describe("Flips from permitted to blocked"),
+    permitted: z.number().int().describe("Flips from blocked to permitted"),
+  }),
+  simulatedAt: z.string(),
+  nonce: Hex,
+  keyId: z.string(),
+});
+export const SignedSimulation = z.strictObject({ record: SimulationRecord, signature: Hex, keyId: z.string() });

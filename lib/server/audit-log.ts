@@ -195,6 +195,28 @@ function serialised<T>(timeoutMs: number, fn: (tx: Tx) => Promise<T>): Promise<T
   );
 }
 
+/** Carries a rolled-back transaction's result out of it. */
+class RolledBack<T> {
+  constructor(readonly value: T) {}
+}
+
+/**
+ * Runs `fn` in a transaction under the append lock (so no commit of any replica lands meanwhile)
+ * and rolls it back, whatever `fn` wrote: the what-if simulation applies a change set this way
+ * (authority/commit.ts proposeChanges). Returns what `fn` returned.
+ */
+export async function withRolledBackTransaction<T>(fn: (tx: Tx) => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  try {
+    await serialised(timeoutMs, async (tx) => {
+      throw new RolledBack(await fn(tx));
+    });
+  } catch (e) {
+    if (e instanceof RolledBack) return e.value as T;
+    throw e;
+  }
+  throw new Error("a rolled-back transaction committed");
+}
+
 /**
  * The explicit key rotation (`npm run keys:rotate`): in one audited transaction under the append
  * lock, retires the store's current key, makes `next` current and appends a "rotate" entry

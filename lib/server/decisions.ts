@@ -280,7 +280,7 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
   tr?.phase("sign", t1, t2);
   const owner = snapshot.ownerOf(job.machineId) ?? null;
   audit.append(
-    { kind: "decision", record: record as never, signature, keyId: audit.keyId },
+    { kind: "decision", record: record as never, signature, keyId: audit.keyId, ...(own && record.actionId === action.actionId ? { action: action as never } : {}) },
     { kind: "decision", actorId: record.actor, machineId: job.machineId, ownerId: owner, permitted: record.permitted, codes: codesOf(record.violations) },
     now,
   );

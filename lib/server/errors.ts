@@ -38,6 +38,7 @@ export function httpStatus(code: ErrorCode): number {
       return 415;
     case "GRANT_REFUSED":
     case "NOT_APPROVABLE":
+    case "PROPOSAL_REFUSED":
     case "PERMIT_INVALID":
       return 422;
     case "RATE_LIMITED":

@@ -1,6 +1,6 @@
 import "server-only";
 import { buildSnapshot, type Snapshot } from "../kernel/snapshot";
-import type { Budget, Claim, Entity, Halt, MachineOwner, RegistryData, Resource, ResourceType } from "../kernel/types";
+import type { Budget, Claim, PolicyRule, Entity, Halt, MachineOwner, RegistryData, Resource, ResourceType } from "../kernel/types";
 import type { Db } from "./db/client";
 import { ApiError } from "./errors";
 import { log } from "./log";
@@ -37,12 +37,29 @@ export async function bumpRegistryVersion(tx: Tx): Promise<number> {
   return row.version;
 }
 
+type RuleRow = Awaited<ReturnType<Tx["policyRule"]["findUniqueOrThrow"]>>;
+
+/** A stored rule as the kernel's RegistryData carries it (registry.ts). */
+export function ruleData(r: RuleRow): PolicyRule {
+  return {
+    id: r.id,
+    priority: r.priority,
+    effect: r.effect as "allow" | "deny",
+    operations: JSON.parse(r.operations) as ("read" | "write" | "delegate")[],
+    actorPattern: r.actorPattern,
+    scope: r.scope,
+    ...(r.description !== null ? { description: r.description } : {}),
+    ...(r.mode === "shadow" ? { mode: "shadow" as const } : {}),
+  } as PolicyRule;
+}
+
 export async function loadRegistryData(tx: Tx, version: number): Promise<RegistryData> {
-  const [entityRows, resourceRows, claimRows, haltRows] = await Promise.all([
+  const [entityRows, resourceRows, claimRows, haltRows, ruleRows] = await Promise.all([
     tx.entity.findMany({ orderBy: { id: "asc" } }),
     tx.resource.findMany({ orderBy: { id: "asc" } }),
     tx.claim.findMany({ orderBy: { id: "asc" } }),
     tx.halt.findMany({ where: { liftedAt: null }, orderBy: { id: "asc" } }),
+    tx.policyRule.findMany({ orderBy: { id: "asc" } }),
   ]);
   const entities: Entity[] = entityRows.map((e) => ({ id: e.id, kind: e.kind as Entity["kind"], displayName: e.displayName }));
   const machineOwners: MachineOwner[] = entityRows
@@ -74,7 +91,7 @@ export async function loadRegistryData(tx: Tx, version: number): Promise<Registr
   const halts: Halt[] = haltRows.map((h) =>
     h.kind === "all" ? { kind: "all" } : { kind: h.kind as "machine" | "owner", target: h.target ?? "" },
   );
-  return { version, entities, machineOwners, resources, claims, halts };
+  return { version, entities, machineOwners, resources, claims, halts, ...(ruleRows.length > 0 ? { policies: ruleRows.map(ruleData) } : {}) };
 }
 
 /**

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyDecision } from "@/lib/kernel/signing";
 import { PROVIDERS, type TestDatabase } from "../support/databases";
-import { call, OPERATOR_TOKEN, startServer, type TestServer } from "../support/server";
+import { call, OPERATOR_TOKEN, signIn, startServer, type TestServer } from "../support/server";
 
 interface World {
   server: TestServer;
@@ -22,13 +22,6 @@ interface World {
   approvalA: string;
 }
 
-async function signIn(server: TestServer, email: string, password: string) {
-  const res = await fetch(`${server.api}/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }) });
-  expect(res.status).toBe(200);
-  const cookies = res.headers.getSetCookie().map((c) => c.split(";")[0]!);
-  const body = (await res.json()) as { csrfToken: string };
-  return { cookie: cookies.join("; "), csrf: body.csrfToken };
-}
 
 /** Calls as a signed-in owner (cookie + CSRF header). */
 function asOwner(w: World, who: "A" | "B", method: string, path: string, body?: unknown, opts: { csrf?: boolean } = {}) {

@@ -157,3 +157,12 @@ export async function startServerExpectingFailure(options: StartOptions = {}): P
   }
   return { code: outcome, output: output() };
 }
+
+/** Signs a human in through the session route: the cookie and the CSRF token the console sends. */
+export async function signIn(server: { api: string }, email: string, password: string): Promise<{ cookie: string; csrf: string }> {
+  const res = await fetch(`${server.api}/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }) });
+  if (res.status !== 200) throw new Error(`sign-in as ${email} -> ${res.status}`);
+  const cookies = res.headers.getSetCookie().map((c) => c.split(";")[0]!);
+  const body = (await res.json()) as { csrfToken: string };
+  return { cookie: cookies.join("; "), csrf: body.csrfToken };
+}

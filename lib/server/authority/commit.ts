@@ -2,10 +2,10 @@ import "server-only";
 import { detectConflicts, suggestResolution } from "../../kernel/extensions/conflicts";
 import { buildSnapshot, type Snapshot } from "../../kernel/snapshot";
 import type { RegistryData } from "../../kernel/types";
-import { withAuditTransaction } from "../audit-log";
+import { withAuditTransaction, withRolledBackTransaction, type AuditAppender } from "../audit-log";
 import type { HumanPrincipal } from "../auth";
 import { ApiError } from "../errors";
-import { bumpRegistryVersion, loadRegistryData, readRegistryVersion, type Tx } from "../registry";
+import { bumpRegistryVersion, currentSnapshot, loadRegistryData, readRegistryVersion, type Tx } from "../registry";
 import { actorName } from "./shared";
 
 /**
@@ -88,6 +88,50 @@ export async function proposeChange<T>(tx: Tx, principal: HumanPrincipal, change
   if (!applied.changed) return { applied, snapshot: null, version };
   const snapshot = validateProposedRegistry(await loadRegistryData(tx, version));
   return { applied, snapshot, version };
+}
+
+/**
+ * A what-if (issue 12): applies `changes` in order — each the very change function its real
+ * commit runs, so each is refused exactly as it would be (404 for what the principal may not
+ * touch, 422 GRANT_REFUSED with the kernel's reasons, ...) — reads the registry they leave and
+ * rolls everything back; then has the kernel validate that registry (an invalid one is 422
+ * PROPOSAL_REFUSED with its reasons). Runs under the append lock, so no commit lands while the
+ * changes are applied; the snapshot of the committed registry is loaded before the first write,
+ * so the per-version snapshot cache can never hold a view with uncommitted changes in it.
+ * Each change is checked against the committed registry (not the one earlier changes of the set
+ * leave); the set's end state is validated as a whole.
+ */
+export async function proposeChanges(principal: HumanPrincipal, changes: readonly AuthorityChange<unknown>[]): Promise<{ current: Snapshot; proposed: Snapshot; ops: string[] }> {
+  const now = Date.now();
+  const { current, data, ops } = await withRolledBackTransaction(async (tx) => {
+    const current = await currentSnapshot(tx);
+    const version = current.version + 1;
+    const ops: string[] = [];
+    for (const change of changes) {
+      const applied = await change({ tx, principal, by: actorName(principal), version, now });
+      ops.push(applied.changed ? applied.op : "unchanged");
+    }
+    return { current, data: await loadRegistryData(tx, version), ops };
+  });
+  try {
+    return { current, proposed: buildSnapshot(data), ops };
+  } catch (e) {
+    throw new ApiError("PROPOSAL_REFUSED", `the change set would leave the registry invalid: ${e instanceof Error ? e.message : "invalid"}`, e instanceof Error && "issues" in e ? (e as { issues: unknown }).issues : undefined);
+  }
+}
+
+/**
+ * Records that `principal` looked at a proposal (a what-if simulation): `record` builds the signed
+ * answer with the appender's key and returns it with the one system entry to append. Nothing of
+ * authority is written and the registry version stays: the log is the only thing that changes.
+ */
+export async function auditProposal<T>(record: (audit: AuditAppender) => { result: T; entry: Parameters<AuditAppender["append"]> }): Promise<T> {
+  const { result } = await withAuditTransaction(async (_tx, audit) => {
+    const { result, entry } = record(audit);
+    audit.append(...entry);
+    return result;
+  });
+  return result;
 }
 
 /** Queues the write conflicts of `snapshot` not queued yet (open or resolved, by id). */

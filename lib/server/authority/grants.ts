@@ -9,7 +9,7 @@ import { ApiError, notFound } from "../errors";
 import type { Tx } from "../registry";
 import { budgetColumn, budgetOfColumn, readUsage } from "../budgets";
 import type { Budget } from "../../kernel/types";
-import { commitAuthority } from "./commit";
+import { commitAuthority, type AuthorityChange } from "./commit";
 import { grantOut, principalEntities, snapshotIn } from "./shared";
 
 /**
@@ -84,14 +84,19 @@ export function holderColumns(snapshot: Snapshot, holder: string): { ownerId: st
 }
 
 export async function createGrant(principal: HumanPrincipal, body: GrantRequest) {
-  return commitAuthority(principal, async ({ tx, by, now }) => {
+  return commitAuthority(principal, grantChange(principal, body));
+}
+
+/** A delegation as a change of authority (also what a what-if simulation applies). */
+export function grantChange(principal: HumanPrincipal, body: GrantRequest): AuthorityChange<ReturnType<typeof grantOut>> {
+  return async ({ tx, by, now }) => {
     const grantor = await grantorOf(tx, principal, body);
     const snapshot = await snapshotIn(tx);
     const proposal = proposalOf(body, grantor);
     requireGrantable(snapshot, proposal, now);
     const claim = await writeGrant(tx, by, proposal, null);
     return { changed: true, result: grantOut(claim), op: "grant", data: { claim: grantOut(claim) }, ...holderColumns(snapshot, body.holder) };
-  });
+  };
 }
 
 export async function listGrants(principal: HumanPrincipal) {
@@ -162,7 +167,12 @@ export async function setGrantBudget(principal: HumanPrincipal, id: string, budg
 }
 
 export async function revokeGrant(principal: HumanPrincipal, id: string) {
-  return commitAuthority(principal, async ({ tx }) => {
+  return commitAuthority(principal, revokeChange(principal, id));
+}
+
+/** A revocation as a change of authority. */
+export function revokeChange(principal: HumanPrincipal, id: string): AuthorityChange<ReturnType<typeof grantOut>> {
+  return async ({ tx }) => {
     const claim = await tx.claim.findUnique({ where: { id } });
     const mine = await principalEntities(tx, principal);
     // An owner revokes what they or their machines granted, and what their machines hold.
@@ -182,5 +192,5 @@ export async function revokeGrant(principal: HumanPrincipal, id: string) {
       ownerId,
       machineId: holder?.kind === "MACHINE" ? holder.id : null,
     };
-  });
+  };
 }

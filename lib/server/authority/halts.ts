@@ -2,7 +2,7 @@ import "server-only";
 import { newId, type HumanPrincipal } from "../auth";
 import { forbidden, notFound } from "../errors";
 import type { Tx } from "../registry";
-import { commitAuthority } from "./commit";
+import { commitAuthority, type AuthorityChange } from "./commit";
 import { ownedMachine, requireHumanEntity } from "./shared";
 
 /**
@@ -25,19 +25,28 @@ async function liftHalts(tx: Tx, kind: HaltKind, target: string | null, by: stri
 }
 
 export async function haltMachine(principal: HumanPrincipal, machineId: string, reason?: string) {
-  return commitAuthority(principal, async ({ tx, by, version }) => {
+  return commitAuthority(principal, haltChange(principal, machineId, reason));
+}
+
+/** A machine's halt as a change of authority (also what a what-if simulation applies). */
+export function haltChange(principal: HumanPrincipal, machineId: string, reason?: string): AuthorityChange<{ halted: string[]; registryVersion: number }> {
+  return async ({ tx, by, version }) => {
     const m = await ownedMachine(tx, principal, machineId);
     await addHalt(tx, "machine", m.id, by, version);
     return { changed: true, result: { halted: [m.id], registryVersion: version }, op: "halt", data: { machine: m.id, reason: reason ?? null }, ownerId: m.ownerId, machineId: m.id };
-  });
+  };
 }
 
 export async function resumeMachine(principal: HumanPrincipal, machineId: string) {
-  return commitAuthority(principal, async ({ tx, by, version }) => {
+  return commitAuthority(principal, resumeChange(principal, machineId));
+}
+
+export function resumeChange(principal: HumanPrincipal, machineId: string): AuthorityChange<{ resumed: string; registryVersion: number }> {
+  return async ({ tx, by, version }) => {
     const m = await ownedMachine(tx, principal, machineId);
     await liftHalts(tx, "machine", m.id, by);
     return { changed: true, result: { resumed: m.id, registryVersion: version }, op: "resume", data: { machine: m.id }, ownerId: m.ownerId, machineId: m.id };
-  });
+  };
 }
 
 export async function haltOwner(principal: HumanPrincipal, ownerId: string, reason?: string) {

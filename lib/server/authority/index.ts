@@ -9,10 +9,11 @@ export { commitAuthority, proposeChange, validateProposedRegistry, type Applied,
 export { actingOwner, actorName, grantOut, ownedMachine } from "./shared";
 export { createOwner, listOwners } from "./owners";
 export { createMachine, getMachine, listMachines } from "./machines";
-export { createResource, listResources } from "./resources";
+export { createResource, listResources, removeResource } from "./resources";
 export { createGrant, listGrants, revokeGrant, setGrantBudget } from "./grants";
 export { createRootClaim } from "./claims";
 export { haltAll, haltMachine, haltOwner, resumeAll, resumeMachine, resumeOwner } from "./halts";
 export { createToken, listTokens, revokeToken } from "./tokens";
 export { approve, listApprovals, refuse } from "./approvals";
 export { listConflicts, resolve } from "./conflicts";
+export { addRule, listRules, removeRule, setRuleMode } from "./rules";

@@ -6,9 +6,9 @@ import { resourceOwners } from "../../kernel/ownership";
 import { scopeContains, validateScope } from "../../kernel/scope";
 import { newId, type HumanPrincipal } from "../auth";
 import { getDb } from "../db/client";
-import { ApiError, forbidden } from "../errors";
+import { ApiError, forbidden, notFound } from "../errors";
 import { currentSnapshot } from "../registry";
-import { commitAuthority } from "./commit";
+import { commitAuthority, type AuthorityChange } from "./commit";
 import { actingOwner, idTaken, requireHumanEntity, snapshotIn, type Row } from "./shared";
 
 /**
@@ -33,7 +33,21 @@ export async function createResource(principal: HumanPrincipal, body: z.infer<ty
   const scope = validateScope(body.scope);
   if (!scope.ok) throw new ApiError("VALIDATION_FAILED", `scope: ${scope.reason}`);
   if (ROOT_SCOPES.has(scope.scope) && principal.kind !== "operator") throw forbidden('only the operator registers a resource over the root scope ("" or "/")');
-  return commitAuthority(principal, async ({ tx, by }) => {
+  return commitAuthority(principal, resourceChange(principal, body, owner, scope.scope));
+}
+
+/** A registration as a change of authority (also what a what-if simulation applies). */
+export function addResourceChange(principal: HumanPrincipal, body: z.infer<typeof C.CreateResourceRequest>): AuthorityChange<ReturnType<typeof resourceOut>> {
+  const owner = actingOwner(principal, body.owner);
+  const scope = validateScope(body.scope);
+  if (!scope.ok) throw new ApiError("VALIDATION_FAILED", `scope: ${scope.reason}`);
+  if (ROOT_SCOPES.has(scope.scope) && principal.kind !== "operator") throw forbidden('only the operator registers a resource over the root scope ("" or "/")');
+  return resourceChange(principal, body, owner, scope.scope);
+}
+
+function resourceChange(_principal: HumanPrincipal, body: z.infer<typeof C.CreateResourceRequest>, owner: string, scopeIn: string): AuthorityChange<ReturnType<typeof resourceOut>> {
+  const scope = { scope: scopeIn };
+  return async ({ tx, by }) => {
     await requireHumanEntity(tx, owner);
     if (await idTaken(tx, body.id)) throw new ApiError("CONFLICT", `the id ${body.id} is taken`);
     const data = (await snapshotIn(tx)).data;
@@ -54,8 +68,27 @@ export async function createResource(principal: HumanPrincipal, body: z.infer<ty
       data: { resource: r.id, type: r.type, scope: r.scope, isPublic: r.isPublic, ifcLabel: r.ifcLabel, owner },
       ownerId: owner,
     };
-  });
+  };
 }
+
+/**
+ * Removes a resource and every claim on it by id (its owner, or the operator). Scope claims are
+ * untouched: they name a scope, not the resource. Halts, decisions and receipts that cite it stay
+ * in the audit log.
+ */
+export function removeResourceChange(principal: HumanPrincipal, id: string): AuthorityChange<ReturnType<typeof resourceOut>> {
+  return async ({ tx }) => {
+    const r = await tx.resource.findUnique({ where: { id } });
+    const owner = r?.ownerId ?? null;
+    if (!r || (principal.kind === "owner" && owner !== principal.entityId)) throw notFound(`resource ${id}`);
+    const claims = await tx.claim.findMany({ where: { resourceId: id }, select: { id: true } });
+    await tx.claim.deleteMany({ where: { resourceId: id } });
+    await tx.resource.delete({ where: { id } });
+    return { changed: true, result: resourceOut(r, owner), op: "remove-resource", data: { resource: id, claims: claims.map((c) => c.id) }, ownerId: owner };
+  };
+}
+
+export const removeResource = (principal: HumanPrincipal, id: string) => commitAuthority(principal, removeResourceChange(principal, id));
 
 /** Resources the principal owns or that a grant to them or their machines names (operator: all). */
 export async function listResources(principal: HumanPrincipal) {
