@@ -25,6 +25,8 @@ import {
   type WidenChoice,
 } from "./approval-grants";
 import { RaiseBudgets } from "./raise-budgets";
+import { proposalChanges } from "@/lib/client/what-if";
+import { WhatIfPreview } from "../what-if/what-if-preview";
 
 const TTLS = [
   { s: 300, label: "5 minutes" },
@@ -192,6 +194,10 @@ function PendingCard({ approval: a, snapshot, registry }: { approval: Approval; 
   const nothingToApprove = targets.length === 0 && plan.raise.length === 0;
   const cannotApprove = refusals.length > 0 || raiseRefusals.length > 0 || plan.problems.size > 0 || nothingToApprove;
   const raiseText = plan.raise.map((r) => `the budget of ${r.grant} to ${budgetSummary(r.budget)}`).join(", and ");
+  // The what-if preview of the grants approving creates: one expiry per lifetime chosen, so the change set stays put between renders.
+  const previewExpiry = useMemo(() => Date.now() + ttl * 1000, [ttl]);
+  const previewKey = refusals.length === 0 && targets.length > 0 ? JSON.stringify(proposalChanges(grantProposals(targets, choice, { holder: a.machineId, grantor: a.ownerId }, previewExpiry))) : null;
+  const previewChanges = useMemo(() => (previewKey ? (JSON.parse(previewKey) as ReturnType<typeof proposalChanges>) : null), [previewKey]);
   return (
     <article className="card" data-testid={`approval-${a.actionId}`} aria-label={`Approval for ${a.actionId}`}>
       <div className="row" style={{ marginBottom: 10 }}>
@@ -266,6 +272,7 @@ function PendingCard({ approval: a, snapshot, registry }: { approval: Approval; 
             : "the action is blocked by a used-up budget you cannot raise; only refusing is possible here."}
         </div>
       )}
+      <WhatIfPreview changes={previewChanges} subject="Approving" note={plan.raise.length > 0 ? "The budget raises are not part of this preview." : undefined} />
       {raiseRefusals.length > 0 ? (
         <div className="callout callout-warn" data-testid="raise-precheck">
           <strong>This raise would be refused:</strong> the kernel&apos;s checkGrant (run in your browser) finds it larger than the grantor&apos;s own budget.

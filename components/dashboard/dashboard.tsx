@@ -7,6 +7,7 @@ import { useStats } from "@/lib/client/hooks";
 import { usePrincipal } from "../shell/session";
 import { ErrorNote, Loading } from "../ui/bits";
 import { BudgetsPanel } from "./budgets-panel";
+import { ShadowRulesPanel } from "./shadow-rules-panel";
 import { DecisionsChart } from "./decisions-chart";
 
 type Window = z.infer<typeof StatsWindow>;
@@ -122,6 +123,7 @@ export function Dashboard({ system }: { system: SystemInfo }) {
         </section>
       </div>
       <BudgetsPanel />
+      <ShadowRulesPanel />
       {s && s.stream.length > 0 ? <StreamPanel sinks={s.stream} /> : null}
     </>
   );

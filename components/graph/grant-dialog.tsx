@@ -8,6 +8,7 @@ import { checkGrant, type GrantRefusal } from "@/lib/kernel/grant";
 import { validateScope } from "@/lib/kernel/scope";
 import type { Snapshot } from "@/lib/kernel/snapshot";
 import { Dialog, DialogActions } from "../ui/dialog";
+import { WhatIfPreview } from "../what-if/what-if-preview";
 import { BudgetFields } from "./budget-fields";
 import { formToProposal, formToRequest, refusalFamily, scopeLabel, type GrantForm, type GrantTarget } from "./model";
 
@@ -281,6 +282,8 @@ export function GrantDialog({ registry, snapshot, viewer, initial, onClose, onGr
             </div>
           )}
         </section>
+        {/* What the grant would have permitted of the machines' recent actions (only for a grant the kernel accepts). */}
+        <WhatIfPreview changes={holderKnown && blocking.length === 0 && budgetParse.ok && form.grantor !== "" ? [{ op: "grant", ...formToRequest(proposed) }] : null} subject="This grant" />
         {create.error ? (
           <div className="callout callout-bad" role="alert">
             <strong>The server refused:</strong> {errorMessage(create.error)}

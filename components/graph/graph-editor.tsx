@@ -25,6 +25,7 @@ import { usePrincipal } from "../shell/session";
 import { ErrorNote, Loading } from "../ui/bits";
 import { ConfirmDialog } from "../ui/dialog";
 import { Toast } from "../ui/toast";
+import { WhatIfPreview } from "../what-if/what-if-preview";
 import { AddMachineDialog, AddResourceDialog } from "./add-dialogs";
 import { GrantDialog } from "./grant-dialog";
 import { DAGRE_LIMIT, layoutGraph } from "./layout";
@@ -565,6 +566,7 @@ function Editor({ synthetic }: { synthetic: number | null }) {
             {dialog.edge.data.holder} loses <strong>{dialog.edge.data.rights}</strong> on {describeTarget(dialog.edge.source)} (granted by {dialog.edge.data.grantor}).
           </p>
           <p className="small muted">Anything delegated onward from this grant stops validating at the next decision. The revocation is signed into the audit log.</p>
+          <WhatIfPreview changes={[{ op: "revoke", grant: dialog.edge.data.claimId! }]} subject="Revoking this grant" />
         </ConfirmDialog>
       ) : null}
       <Toast message={toast} onDone={clearToast} />

@@ -21,6 +21,7 @@ import { usePrincipal } from "../shell/session";
 import { Empty, ErrorNote, Loading, Outcome, Time } from "../ui/bits";
 import { ConfirmDialog } from "../ui/dialog";
 import { Toast } from "../ui/toast";
+import { WhatIfPreview } from "../what-if/what-if-preview";
 import { decisionSummary } from "../audit/entry-summary";
 import { MachineBudgets, SetBudgetDialog } from "./machine-budgets";
 
@@ -190,6 +191,7 @@ export function MachinesPage() {
             <span>Reason (recorded in the audit log)</span>
             <input value={reason} onChange={(e) => setReason(e.target.value)} aria-label="Reason" placeholder="optional" />
           </label>
+          <WhatIfPreview changes={[{ op: "halt", machine: confirm.machine.id }]} subject={`Halting ${confirm.machine.displayName}`} />
         </ConfirmDialog>
       ) : null}
       {confirm?.kind === "resume" ? (
@@ -208,6 +210,7 @@ export function MachinesPage() {
           {haltReasons(halts, confirm.machine).some((r) => r !== "machine") ? (
             <p className="callout callout-warn">An owner-wide or global halt also applies; the machine stays halted until that is lifted too.</p>
           ) : null}
+          <WhatIfPreview changes={[{ op: "resume", machine: confirm.machine.id }]} subject={`Resuming ${confirm.machine.displayName}`} />
         </ConfirmDialog>
       ) : null}
       {confirm?.kind === "halt-all" ? (

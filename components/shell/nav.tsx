@@ -12,6 +12,7 @@ const LINKS = [
   { href: "/conflicts", label: "Conflicts" },
   { href: "/audit", label: "Audit" },
   { href: "/playground", label: "Playground" },
+  { href: "/what-if", label: "What if" },
 ] as const;
 
 export function TopBar() {

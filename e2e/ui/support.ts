@@ -101,11 +101,15 @@ export async function shot(page: Page, testInfo: TestInfo, name: string, opts: {
   return file;
 }
 
-/** Records every state-changing API call the page makes (to prove nothing was sent). */
+/**
+ * Records every state-changing API call the page makes (to prove nothing was sent). What-if
+ * previews (POST /api/v1/simulate, issue 12) are left out: a simulation changes nothing — the
+ * server applies the change set in a transaction it rolls back — so it is not a change sent.
+ */
 export function recordMutations(page: Page): { method: string; url: string }[] {
   const seen: { method: string; url: string }[] = [];
   page.on("request", (r) => {
-    if (r.url().includes("/api/") && r.method() !== "GET") seen.push({ method: r.method(), url: r.url() });
+    if (r.url().includes("/api/") && r.method() !== "GET" && !new URL(r.url()).pathname.endsWith("/api/v1/simulate")) seen.push({ method: r.method(), url: r.url() });
   });
   return seen;
 }

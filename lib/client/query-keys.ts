@@ -27,4 +27,7 @@ export const queryKeys = {
   audit: (filters: AuditFilters) => [...root, "audit", filters] as const,
   auditAll: () => [...root, "audit"] as const,
   keys: () => [...root, "keys"] as const,
+  rules: () => [...root, "rules"] as const,
+  /** One what-if simulation per change set (its JSON); never refetched on its own. */
+  simulation: (changes: string) => [...root, "simulation", changes] as const,
 } as const;
