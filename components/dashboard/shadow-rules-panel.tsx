@@ -1,9 +1,13 @@
 "use client";
 import Link from "next/link";
 import { useState } from "react";
+import { errorMessage } from "@/lib/client/api";
+import { promotionChanges, type ListedRule } from "@/lib/client/what-if";
 import { useRemoveRule, useRules, useSetRuleMode } from "@/lib/client/what-if-hooks";
 import { usePrincipal } from "../shell/session";
 import { ErrorNote, Loading } from "../ui/bits";
+import { ConfirmDialog } from "../ui/dialog";
+import { WhatIfPreview } from "../what-if/what-if-preview";
 
 /**
  * Shadow rules (issue 12): rules evaluated on every decision that never block, each with how many
@@ -18,6 +22,7 @@ export function ShadowRulesPanel() {
   const setMode = useSetRuleMode();
   const remove = useRemoveRule();
   const [open, setOpen] = useState<string | null>(null);
+  const [promoting, setPromoting] = useState<ListedRule | null>(null);
   const shadows = (rules.data ?? []).filter((r) => r.mode === "shadow");
   const max = Math.max(1, ...shadows.map((r) => r.shadowReport?.matched ?? 0));
   return (
@@ -28,7 +33,7 @@ export function ShadowRulesPanel() {
         signed decision records.
       </p>
       <ErrorNote error={rules.error} prefix="Rules could not load" />
-      <ErrorNote error={setMode.error ?? remove.error} />
+      <ErrorNote error={remove.error} />
       {rules.isPending ? <Loading what="rules" /> : null}
       {rules.data && shadows.length === 0 ? <p className="muted">No rule is in shadow mode.</p> : null}
       {shadows.map((r) => {
@@ -48,7 +53,10 @@ export function ShadowRulesPanel() {
                     type="button"
                     className="btn-sm btn-primary"
                     disabled={setMode.isPending}
-                    onClick={() => setMode.mutate({ id: r.id, mode: "enforce" })}
+                    onClick={() => {
+                      setMode.reset();
+                      setPromoting(r);
+                    }}
                     aria-label={`Promote ${r.id}`}
                   >
                     Promote
@@ -104,6 +112,23 @@ export function ShadowRulesPanel() {
         <p className="small status-ok" role="status">
           {setMode.data.id} is {setMode.data.mode === "enforce" ? "enforced: it now blocks what it matches" : "back in shadow"}.
         </p>
+      ) : null}
+      {promoting ? (
+        <ConfirmDialog
+          title={`Promote ${promoting.id} to enforce?`}
+          confirmLabel="Promote rule"
+          busy={setMode.isPending}
+          error={setMode.error ? errorMessage(setMode.error) : null}
+          onCancel={() => setPromoting(null)}
+          onConfirm={() => setMode.mutate({ id: promoting.id, mode: "enforce" }, { onSuccess: () => setPromoting(null) })}
+        >
+          <p>
+            From the next decision on, <span className="mono">{promoting.id}</span> {promoting.effect === "deny" ? "denies" : "allows"} {promoting.operations.join("+")} for
+            machines matching <span className="mono">{promoting.actorPattern}</span> under <span className="mono">{promoting.scope || "/"}</span>, on every server. The
+            promotion is an audited change of authority; it can be put back in shadow.
+          </p>
+          <WhatIfPreview changes={promotionChanges(promoting)} subject="Promoting this rule" />
+        </ConfirmDialog>
       ) : null}
       <p style={{ marginTop: 10 }}>
         <Link href="/what-if">Try a change on the What-if page →</Link>

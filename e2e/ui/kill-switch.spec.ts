@@ -18,6 +18,9 @@ test("halting a machine blocks its next verify; resuming permits again", async (
   await row.getByRole("button", { name: "Halt" }).click();
   const confirm = page.getByRole("dialog", { name: "Halt Runaway?" });
   await expect(confirm).toContainText("BLOCKED (HALTED)");
+  // The what-if preview (issue 12): read-1 would have been blocked, computed in the browser and confirmed by the server.
+  await expect(confirm.getByTestId("what-if-sentence")).toContainText("Halting Runaway would have blocked 1 of Runaway's last 1 action.");
+  await expect(confirm.getByTestId("what-if-confirmed")).toBeVisible();
   await confirm.getByLabel("Reason").fill("e2e: investigating");
   await confirm.getByRole("button", { name: "Halt machine" }).click();
   await expect(row).toContainText("Halted");

@@ -70,6 +70,14 @@ test("the operator promotes a shadow rule from the dashboard; the next such deci
   await expect(row.getByTestId("shadow-denied-shadowed-read")).toContainText(bot);
   await shot(page, testInfo, "shadow-rules");
   await row.getByRole("button", { name: `Promote ${ruleId}` }).click();
+  // Promoting is previewed too: the replay of the recent decisions with the rule enforced.
+  const confirm = page.getByRole("dialog", { name: `Promote ${ruleId} to enforce?` });
+  await expect(confirm.getByTestId("what-if-sentence")).toContainText(`Promoting this rule would have blocked 1 of ${bot}'s last 1 action.`);
+  await expect(confirm.getByTestId("what-if-confirmed")).toBeVisible();
+  await confirm.getByRole("button", { name: "Show the 1 flipped action" }).click();
+  await expect(confirm.getByTestId("flip-shadowed-read")).toContainText("POLICY_DENIED");
+  await confirm.getByRole("button", { name: "Promote rule" }).click();
+  await expect(confirm).toBeHidden();
   await expect(page.getByTestId(`shadow-rule-${ruleId}`)).toHaveCount(0);
 
   const rules = (await (await request.get(`${API}/rules`, { headers: operatorHeaders() })).json()) as { id: string; mode: string }[];
@@ -77,6 +85,19 @@ test("the operator promotes a shadow rule from the dashboard; the next such deci
   const next = await fx.verify(token, { actionId: "enforced-read", actor: bot, reads: [res] });
   expect(next.permitted).toBe(false);
   expect(next.codes).toContain("POLICY_DENIED");
+
+  // Drop removes a shadow rule outright.
+  const dropId = uid("rul");
+  const second = await request.post(`${API}/rules`, {
+    headers: operatorHeaders(),
+    data: { id: dropId, priority: 50, effect: "deny", operations: ["write"], actorPattern: bot, scope: `/data/${owner.id}`, mode: "shadow" },
+  });
+  expect(second.status()).toBe(200);
+  await page.reload();
+  await page.getByTestId(`shadow-rule-${dropId}`).getByRole("button", { name: `Drop ${dropId}` }).click();
+  await expect(page.getByTestId(`shadow-rule-${dropId}`)).toHaveCount(0);
+  const after = (await (await request.get(`${API}/rules`, { headers: operatorHeaders() })).json()) as { id: string }[];
+  expect(after.some((r) => r.id === dropId)).toBe(false);
 });
 
 test("the What-if page replays a hand-made change set, filters the flips and verifies the signed answer", async ({ page, request }, testInfo) => {

@@ -380,3 +380,24 @@ export function describeChange(c: Change): string {
       return JSON.stringify(c);
   }
 }
+
+/**
+ * Promoting as a change set POST /simulate takes: the rule removed and added again, enforced
+ * (simulate has no mode change of its own; in one set the two are exactly that).
+ */
+export function promotionChanges(r: ListedRule): Change[] {
+  return [
+    { op: "removeRule", rule: r.id },
+    {
+      op: "addRule",
+      id: r.id,
+      priority: r.priority,
+      effect: r.effect,
+      operations: [...r.operations],
+      actorPattern: r.actorPattern,
+      scope: r.scope,
+      ...(r.description !== null ? { description: r.description } : {}),
+      mode: "enforce",
+    },
+  ];
+}

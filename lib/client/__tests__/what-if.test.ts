@@ -16,6 +16,7 @@ import {
   filterFlips,
   flipFacets,
   previewSentence,
+  promotionChanges,
   proposalChanges,
   replayItems,
   replayLocally,
@@ -192,6 +193,29 @@ function listedRule(over: Partial<ListedRule>): ListedRule {
     ...over,
   };
 }
+
+describe("promotionChanges", () => {
+  it("replays a shadow rule as if enforced: exactly the denials the shadow rule reports", () => {
+    const shadow = listedRule({ id: "rul_shadow", mode: "shadow", description: "try it" });
+    const registry = withRules(REGISTRY, [shadow]);
+    // In shadow, nothing is blocked by it; the kernel reports what it would deny.
+    const snap = buildSnapshot(registry);
+    expect(replayDecisions(snap, snap, ITEMS, NOW).flips).toEqual([]);
+    const changes = promotionChanges(shadow);
+    expect(changes).toEqual([
+      { op: "removeRule", rule: "rul_shadow" },
+      { op: "addRule", id: "rul_shadow", priority: 100, effect: "deny", operations: ["read"], actorPattern: "research-*", scope: "/data/alice/papers", description: "try it", mode: "enforce" },
+    ]);
+    const promoted = replayLocally(registry, changes, ITEMS, opts);
+    expect(promoted.ok).toBe(true);
+    if (!promoted.ok) return;
+    expect(promoted.result.flips.map((f) => f.actionId)).toEqual(["r1", "r2", "r4"]);
+    expect(promoted.result.counts.byCode).toEqual({ POLICY_DENIED: 3 });
+    // The same as the kernel on the registry with the rule enforced, built by hand.
+    const byHand = withRules(REGISTRY, [{ ...shadow, mode: "enforce" }]);
+    expect(promoted.result.flips).toEqual(replayDecisions(snap, buildSnapshot(byHand), ITEMS, NOW).flips);
+  });
+});
 
 describe("withRules / rulesAsPolicies", () => {
   it("puts GET /rules into the registry as the kernel's rules: enforce has no mode, shadow keeps it", () => {
