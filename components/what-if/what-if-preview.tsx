@@ -1,7 +1,7 @@
 "use client";
 import { useState } from "react";
 import { errorMessage } from "@/lib/client/api";
-import { previewSentence, type Change } from "@/lib/client/what-if";
+import { previewSentence, serverSentence, type Change } from "@/lib/client/what-if";
 import { useWhatIfPreview } from "@/lib/client/what-if-hooks";
 import { FlipList } from "./flip-list";
 
@@ -50,8 +50,8 @@ export function WhatIfPreview({ changes, subject, note }: { changes: readonly Ch
         {server && (disagree || !p.local?.ok) ? (
           <div data-testid="what-if-server-answer">
             <strong>The server&apos;s answer{disagree ? " differs — it is authoritative" : ""}:</strong>{" "}
-            {previewSentence(subject, server.flips, perMachine, server.replayed, name)} ({server.counts.blocked} blocked, {server.counts.permitted} permitted of{" "}
-            {server.replayed} replayed{disagree ? `; ${p.comparison!.differences.join("; ")}` : ""}).
+            {serverSentence(subject, server, name)}
+            {disagree ? <span className="muted"> The server {p.comparison!.differences.join("; ")}.</span> : null}
           </div>
         ) : null}
       </div>

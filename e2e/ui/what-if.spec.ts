@@ -184,3 +184,34 @@ test("granting and approving show the replay before anything commits", async ({ 
   await expect(dialog).toBeHidden();
   expect((await fx.verify(token, { actionId: "ask-read-again", actor: bot, reads: [res] })).permitted).toBe(true);
 });
+
+test("when the server's replay differs from the browser's, the server's answer is shown as authoritative", async ({ page, request }) => {
+  const fx = new Fixture(request);
+  const owner = await fx.owner("Raced");
+  const bot = await fx.machine(owner, undefined, "Racer");
+  const res = await fx.resource(owner);
+  await fx.grant({ holder: bot, grantor: owner.id, resource: res, canRead: true, canWrite: false, canDelegate: false });
+  const token = await fx.token(bot);
+  for (let i = 1; i <= 2; i++) expect((await fx.verify(token, { actionId: `race-${i}`, actor: bot, reads: [res] })).permitted).toBe(true);
+
+  await signIn(page, owner, "/machines");
+  // One more decision lands after the browser read the log and before the server replays it.
+  await page.route("**/api/v1/simulate", async (route) => {
+    await expect(page.getByTestId("what-if-sentence")).toBeVisible();
+    expect((await fx.verify(token, { actionId: "race-3", actor: bot, reads: [res] })).permitted).toBe(true);
+    await route.continue();
+  });
+  await page.getByTestId(`machine-row-${bot}`).getByRole("button", { name: "Halt" }).click();
+  const confirm = page.getByRole("dialog", { name: "Halt Racer?" });
+  await expect(confirm.getByTestId("what-if-sentence")).toContainText("Halting Racer would have blocked 2 of Racer's last 2 actions.");
+  const server = confirm.getByTestId("what-if-server-answer");
+  await expect(server).toContainText("The server's answer differs — it is authoritative");
+  await expect(server).toContainText("Halting Racer would have blocked 3 of the 3 decisions the server replayed (Racer: 3).");
+  await expect(confirm.getByTestId("what-if-server")).toHaveAttribute("data-agree", "false");
+  await expect(confirm.getByTestId("what-if-confirmed")).toHaveCount(0);
+  // The list is the server's: all three.
+  await confirm.getByRole("button", { name: "Show the 3 flipped actions" }).click();
+  await expect(confirm.getByTestId("flip-race-3")).toContainText("HALTED");
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  expect((await fx.verify(token, { actionId: "race-4", actor: bot, reads: [res] })).permitted).toBe(true);
+});

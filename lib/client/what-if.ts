@@ -401,3 +401,18 @@ export function promotionChanges(r: ListedRule): Change[] {
     },
   ];
 }
+
+/**
+ * The server's answer in one sentence, from its signed counts alone (the record says how many it
+ * replayed in all, not per machine): "Halting Runaway would have blocked 3 of the 3 decisions the
+ * server replayed (Runaway: 3)."
+ */
+export function serverSentence(subject: string, record: Pick<SimulationRecord, "replayed" | "counts">, name: (id: string) => string = (id) => id): string {
+  const { blocked, permitted, byMachine } = record.counts;
+  if (blocked === 0 && permitted === 0) return `${subject} would have changed none of the outcomes of the ${plural(record.replayed, "decision")} the server replayed.`;
+  const what = [blocked > 0 ? `blocked ${blocked}` : "", permitted > 0 ? `permitted ${permitted} that ${permitted === 1 ? "was" : "were"} blocked` : ""].filter(Boolean).join(" and ");
+  const per = Object.entries(byMachine)
+    .map(([m, n]) => `${name(m)}: ${n}`)
+    .join(", ");
+  return `${subject} would have ${what} of the ${plural(record.replayed, "decision")} the server replayed (${per}).`;
+}

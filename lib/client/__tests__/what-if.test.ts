@@ -17,6 +17,7 @@ import {
   flipFacets,
   previewSentence,
   promotionChanges,
+  serverSentence,
   proposalChanges,
   replayItems,
   replayLocally,
@@ -278,6 +279,17 @@ describe("filters and words", () => {
     expect(previewSentence("Halting it", [], {}, 0)).toMatch(/nothing/);
     const g = replayed([{ op: "grant", holder: "research-bot", resource: "drafts", canRead: true, canWrite: false, canDelegate: false }]);
     expect(previewSentence("Approving", g.result.flips, g.perMachine, g.result.replayed)).toBe("Approving would have permitted 1 of research-bot's last 4 actions that was blocked.");
+  });
+
+  it("says the server's answer from its signed counts", () => {
+    const r = replayed([{ op: "revoke", grant: "g-research" }]).result;
+    expect(serverSentence("Revoking this grant", r)).toBe("Revoking this grant would have blocked 3 of the 5 decisions the server replayed (research-bot: 3).");
+    expect(serverSentence("Halting it", { replayed: 1, counts: { blocked: 0, permitted: 0, byMachine: {}, byCode: {} } })).toBe(
+      "Halting it would have changed none of the outcomes of the 1 decision the server replayed.",
+    );
+    expect(serverSentence("Approving", { replayed: 2, counts: { blocked: 1, permitted: 1, byMachine: { a: 1, b: 1 }, byCode: {} } }, (id) => id.toUpperCase())).toBe(
+      "Approving would have blocked 1 and permitted 1 that was blocked of the 2 decisions the server replayed (A: 1, B: 1).",
+    );
   });
 
   it("turns an approval's proposals into grant changes and every change into words", () => {
