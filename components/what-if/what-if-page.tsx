@@ -127,6 +127,7 @@ export function WhatIfPage() {
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [last, setLast] = useState(DEFAULT_WINDOW);
   const [windowMachine, setWindowMachine] = useState("");
+  const [since, setSince] = useState("");
   const [filter, setFilter] = useState<FlipFilter>(NO_FLIP_FILTER);
   const [ranWith, setRanWith] = useState<{ changes: Change[]; defaultWindow: boolean; at: number } | null>(null);
 
@@ -153,7 +154,12 @@ export function WhatIfPage() {
   const comparison = local?.ok && record ? compareWithServer(local.result, record) : null;
 
   function run() {
-    const window = { ...(last !== DEFAULT_WINDOW ? { last } : {}), ...(windowMachine ? { machines: [windowMachine] } : {}) };
+    const sinceMs = since ? new Date(since).getTime() : NaN;
+    const window = {
+      ...(last !== DEFAULT_WINDOW ? { last } : {}),
+      ...(windowMachine ? { machines: [windowMachine] } : {}),
+      ...(Number.isFinite(sinceMs) ? { since: new Date(sinceMs).toISOString() } : {}),
+    };
     const defaultWindow = Object.keys(window).length === 0;
     setFilter(NO_FLIP_FILTER);
     if (defaultWindow) void decisions.refetch();
@@ -370,6 +376,10 @@ export function WhatIfPage() {
                 </option>
               ))}
             </select>
+          </label>
+          <label className="field">
+            <span>Since (optional, your local time)</span>
+            <input type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} aria-label="Since" />
           </label>
           <button type="button" className="btn-primary" disabled={changes.length === 0 || simulate.isPending} onClick={run}>
             {simulate.isPending ? "Replaying…" : "Run what-if"}

@@ -44,7 +44,7 @@ export function WhatIfPreview({ changes, subject, note }: { changes: readonly Ch
         {p.server.status === "error" ? <span className="status-bad">The server could not simulate this change: {errorMessage(p.server.error)}</span> : null}
         {server && p.comparison?.agree ? (
           <span className="status-ok" data-testid="what-if-confirmed">
-            ✓ Confirmed by the server (signed simulation, {server.replayed} decisions replayed).
+            ✓ Confirmed by the server (signed simulation, {server.replayed} decision{server.replayed === 1 ? "" : "s"} replayed).
           </span>
         ) : null}
         {server && (disagree || !p.local?.ok) ? (

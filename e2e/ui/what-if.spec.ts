@@ -155,7 +155,7 @@ test("the What-if page replays a hand-made change set, filters the flips and ver
   expect((await fx.verify(th, { actionId: "h-3", actor: haltee, reads: [res] })).permitted).toBe(true);
 });
 
-test("granting and approving show the replay before anything commits", async ({ page, request }) => {
+test("granting and approving show the replay before anything commits", async ({ page, request }, testInfo) => {
   const fx = new Fixture(request);
   const owner = await fx.owner("Granter");
   const bot = await fx.machine(owner, undefined, "Asker");
@@ -168,6 +168,7 @@ test("granting and approving show the replay before anything commits", async ({ 
   const approvePreview = card.getByTestId("what-if-preview");
   await expect(approvePreview.getByTestId("what-if-sentence")).toContainText("Approving would have permitted 1 of Asker's last 1 action that was blocked.");
   await expect(approvePreview.getByTestId("what-if-confirmed")).toBeVisible();
+  await shot(page, testInfo, "approve-preview");
 
   await page.goto("/graph");
   await expect(graphNode(page, "r", res)).toBeVisible();
