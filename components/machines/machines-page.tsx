@@ -37,6 +37,9 @@ function haltReasons(halts: readonly { kind: string; target?: string }[], m: Mac
   return out;
 }
 
+/** The most changes one simulation takes (SimulateRequest.changes). */
+const MAX_PREVIEW_CHANGES = 100;
+
 const HALT_TEXT: Record<HaltKind, string> = { machine: "halted directly", owner: "owner-wide halt", all: "global halt (operator)" };
 
 export function MachinesPage() {
@@ -58,6 +61,10 @@ export function MachinesPage() {
     () => (operator ? null : new Set([principal.entityId ?? "", ...(machines.data ?? []).filter((m) => m.owner === principal.entityId).map((m) => m.id)])),
     [operator, principal.entityId, machines.data],
   );
+  // The fleet halt previewed as a halt of each machine there is now (the simulation has no fleet
+  // op; for the machines that exist the outcome is the same). Past the change-set limit, no preview.
+  const fleet = useMemo(() => (machines.data ?? []).filter((m) => operator || m.owner === principal.entityId), [machines.data, operator, principal.entityId]);
+  const fleetChanges = fleet.length > 0 && fleet.length <= MAX_PREVIEW_CHANGES ? fleet.map((m) => ({ op: "halt" as const, machine: m.id })) : null;
   const [toast, setToast] = useState<string | null>(null);
   const clearToast = useCallback(() => setToast(null), []);
   const halts = registry.data?.registry.halts ?? [];
@@ -228,6 +235,11 @@ export function MachinesPage() {
               ? "Every machine of every owner is blocked from its next decision until you lift the global halt."
               : "Every machine you own — including ones you register later — is blocked from its next decision until you lift this halt."}
           </p>
+          {fleetChanges ? (
+            <WhatIfPreview changes={fleetChanges} subject={operator ? "Halting every machine" : "Halting all your machines"} />
+          ) : fleet.length > MAX_PREVIEW_CHANGES ? (
+            <p className="small muted">No what-if preview: more than {MAX_PREVIEW_CHANGES} machines (use the What if page on a few of them).</p>
+          ) : null}
           <label className="field">
             <span>Reason (recorded in the audit log)</span>
             <input value={reason} onChange={(e) => setReason(e.target.value)} aria-label="Reason" placeholder="optional" />

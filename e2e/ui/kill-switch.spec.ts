@@ -52,9 +52,19 @@ test("halt all my machines stops every machine of the owner until lifted", async
   await fx.grant({ holder: c, grantor: other.id, resource: rc, canRead: true, canWrite: false, canDelegate: false });
   const tc = await fx.token(c);
 
+  // Traffic the preview replays: one permitted read of each machine, and one of the bystander's.
+  expect((await fx.verify(ta, { actionId: "fa0", actor: a, reads: [res] })).permitted).toBe(true);
+  expect((await fx.verify(tb, { actionId: "fb0", actor: b, reads: [res] })).permitted).toBe(true);
+  expect((await fx.verify(tc, { actionId: "fc0", actor: c, reads: [rc] })).permitted).toBe(true);
+
   await signIn(page, owner, "/machines");
   await page.getByRole("button", { name: "Halt all my machines" }).click();
-  await page.getByRole("dialog", { name: "Halt all your machines?" }).getByRole("button", { name: "Halt all my machines" }).click();
+  const dialog = page.getByRole("dialog", { name: "Halt all your machines?" });
+  // The what-if preview of the fleet halt: both of the owner's reads flip, the bystander's is not in the window.
+  await expect(dialog.getByTestId("what-if-sentence")).toHaveAttribute("data-blocked", "2");
+  await expect(dialog.getByTestId("what-if-sentence")).toHaveAttribute("data-replayed", "2");
+  await expect(dialog.getByTestId("what-if-confirmed")).toBeVisible();
+  await dialog.getByRole("button", { name: "Halt all my machines" }).click();
   await expect(page.getByTestId("fleet-halted")).toBeVisible();
   await expect(page.getByTestId(`machine-row-${a}`)).toContainText("owner-wide halt");
   expect((await fx.verify(ta, { actionId: "fa", actor: a, reads: [res] })).codes).toContain("HALTED");
