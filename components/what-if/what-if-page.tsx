@@ -218,68 +218,25 @@ export function WhatIfPage() {
               </select>
             </label>
             {draft.op === "revoke" ? (
-              <label className="field">
-                <span>Grant</span>
-                <select value={draft.grant} onChange={(e) => set({ grant: e.target.value })} aria-label="Grant to revoke">
-                  <option value="">Choose…</option>
-                  {grants.map((g) => (
-                    <option key={g.id} value={g.id}>
-                      {g.id}: {g.holder} on {g.resource ?? g.scope} (from {g.grantor})
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <Pick label="Grant" aria="Grant to revoke" value={draft.grant} onChange={(grant) => set({ grant })} items={grants.map((g) => ({ value: g.id, text: `${g.id}: ${g.holder} on ${g.resource ?? g.scope} (from ${g.grantor})` }))} />
             ) : null}
             {draft.op === "halt" || draft.op === "resume" ? (
-              <label className="field">
-                <span>Machine</span>
-                <select value={draft.machine} onChange={(e) => set({ machine: e.target.value })} aria-label="Machine">
-                  <option value="">Choose…</option>
-                  {machines.map((m) => (
-                    <option key={m.id} value={m.id}>
-                      {m.displayName} ({m.id})
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <Pick label="Machine" value={draft.machine} onChange={(machine) => set({ machine })} items={machines.map(entityItem)} />
             ) : null}
             {draft.op === "removeResource" || (draft.op === "grant" && draft.target === "resource") ? (
-              <label className="field">
-                <span>Resource</span>
-                <select value={draft.resource} onChange={(e) => set({ resource: e.target.value })} aria-label="Resource">
-                  <option value="">Choose…</option>
-                  {resources.map((r) => (
-                    <option key={r.id} value={r.id}>
-                      {r.id} ({r.scope || "/"})
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <Pick label="Resource" value={draft.resource} onChange={(resource) => set({ resource })} items={resources.map((r) => ({ value: r.id, text: `${r.id} (${r.scope || "/"})` }))} />
             ) : null}
             {draft.op === "grant" ? (
               <>
-                <label className="field">
-                  <span>Holder</span>
-                  <select value={draft.holder} onChange={(e) => set({ holder: e.target.value })} aria-label="Holder">
-                    <option value="">Choose…</option>
-                    {holders.map((h) => (
-                      <option key={h.id} value={h.id}>
-                        {h.displayName} ({h.id})
-                      </option>
-                    ))}
-                  </select>
-                </label>
-                <label className="field">
-                  <span>Grantor {operator ? "" : "(default: you)"}</span>
-                  <select value={draft.grantor} onChange={(e) => set({ grantor: e.target.value })} aria-label="Grantor">
-                    <option value="">{operator ? "Choose…" : "You"}</option>
-                    {holders.map((h) => (
-                      <option key={h.id} value={h.id}>
-                        {h.displayName} ({h.id})
-                      </option>
-                    ))}
-                  </select>
-                </label>
+                <Pick label="Holder" value={draft.holder} onChange={(holder) => set({ holder })} items={holders.map(entityItem)} />
+                <Pick
+                  label={`Grantor ${operator ? "" : "(default: you)"}`}
+                  aria="Grantor"
+                  none={operator ? "Choose…" : "You"}
+                  value={draft.grantor}
+                  onChange={(grantor) => set({ grantor })}
+                  items={holders.map(entityItem)}
+                />
                 <label className="check">
                   <input type="checkbox" checked={draft.target === "scope"} onChange={(e) => set({ target: e.target.checked ? "scope" : "resource" })} /> on a scope instead of
                   a resource
@@ -298,17 +255,12 @@ export function WhatIfPage() {
               </>
             ) : null}
             {draft.op === "removeRule" ? (
-              <label className="field">
-                <span>Rule</span>
-                <select value={draft.rule} onChange={(e) => set({ rule: e.target.value })} aria-label="Rule">
-                  <option value="">Choose…</option>
-                  {(rules.data ?? []).map((r) => (
-                    <option key={r.id} value={r.id}>
-                      {r.id} ({r.mode}: {r.effect} {r.operations.join("+")} {r.actorPattern})
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <Pick
+                label="Rule"
+                value={draft.rule}
+                onChange={(rule) => set({ rule })}
+                items={(rules.data ?? []).map((r) => ({ value: r.id, text: `${r.id} (${r.mode}: ${r.effect} ${r.operations.join("+")} ${r.actorPattern})` }))}
+              />
             ) : null}
             {draft.op === "addRule" ? (
               <>
@@ -366,17 +318,7 @@ export function WhatIfPage() {
             <span>Replay the last … decisions</span>
             <input type="number" min={1} max={10_000} value={last} onChange={(e) => setLast(Math.min(10_000, Math.max(1, Math.trunc(Number(e.target.value)) || 1)))} aria-label="Last decisions" />
           </label>
-          <label className="field">
-            <span>Of</span>
-            <select value={windowMachine} onChange={(e) => setWindowMachine(e.target.value)} aria-label="Window machine">
-              <option value="">{operator ? "every machine" : "all my machines"}</option>
-              {machines.map((m) => (
-                <option key={m.id} value={m.id}>
-                  {m.displayName} ({m.id})
-                </option>
-              ))}
-            </select>
-          </label>
+          <Pick label="Of" aria="Window machine" none={operator ? "every machine" : "all my machines"} value={windowMachine} onChange={setWindowMachine} items={machines.map(entityItem)} />
           <label className="field">
             <span>Since (optional, your local time)</span>
             <input type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} aria-label="Since" />
@@ -430,17 +372,7 @@ export function WhatIfPage() {
           ) : null}
           {local && !local.ok ? <p className="small muted">The browser could not replay this set on your view: {local.error}</p> : null}
           <div className="row" role="group" aria-label="Filter the flips" style={{ margin: "10px 0" }}>
-            <label className="field">
-              <span>Machine</span>
-              <select value={filter.machine} onChange={(e) => setFilter((f) => ({ ...f, machine: e.target.value }))} aria-label="Filter by machine">
-                <option value="">all</option>
-                {facets.machines.map((m) => (
-                  <option key={m} value={m}>
-                    {m}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <Pick label="Machine" aria="Filter by machine" none="all" value={filter.machine} onChange={(machine) => setFilter((f) => ({ ...f, machine }))} items={facets.machines.map((m) => ({ value: m, text: m }))} />
             <label className="field">
               <span>Direction</span>
               <select value={filter.direction} onChange={(e) => setFilter((f) => ({ ...f, direction: e.target.value as FlipFilter["direction"] }))} aria-label="Filter by direction">
@@ -449,17 +381,7 @@ export function WhatIfPage() {
                 <option value="permitted">would be permitted</option>
               </select>
             </label>
-            <label className="field">
-              <span>Code</span>
-              <select value={filter.code} onChange={(e) => setFilter((f) => ({ ...f, code: e.target.value }))} aria-label="Filter by code">
-                <option value="">any</option>
-                {facets.codes.map((c) => (
-                  <option key={c} value={c}>
-                    {c}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <Pick label="Code" aria="Filter by code" none="any" value={filter.code} onChange={(code) => setFilter((f) => ({ ...f, code }))} items={facets.codes.map((c) => ({ value: c, text: c }))} />
             <span className="small muted" data-testid="flips-shown">
               {shown.length} of {record.flips.length} flips
             </span>
@@ -472,5 +394,39 @@ export function WhatIfPage() {
         </section>
       ) : null}
     </>
+  );
+}
+
+/** A machine or human as a choice: its display name and id. */
+const entityItem = (e: { id: string; displayName: string }) => ({ value: e.id, text: `${e.displayName} (${e.id})` });
+
+/** A labelled select whose first option (value "") is `none`; `aria` defaults to the label. */
+function Pick({
+  label,
+  aria,
+  none = "Choose…",
+  value,
+  onChange,
+  items,
+}: {
+  label: string;
+  aria?: string;
+  none?: string;
+  value: string;
+  onChange: (value: string) => void;
+  items: readonly { value: string; text: string }[];
+}) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      <select value={value} onChange={(e) => onChange(e.target.value)} aria-label={aria ?? label}>
+        <option value="">{none}</option>
+        {items.map((i) => (
+          <option key={i.value} value={i.value}>
+            {i.text}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
