@@ -8,7 +8,7 @@ import { checkGrant, type GrantRefusal } from "@/lib/kernel/grant";
 import { buildSnapshot, type Snapshot } from "@/lib/kernel/snapshot";
 import { violationClass, type ViolationCode } from "@/lib/kernel/types";
 import { usePrincipal } from "../shell/session";
-import { Empty, ErrorNote, Loading, Time, formatUtc } from "../ui/bits";
+import { CodeList, Empty, ErrorNote, Loading, Time, formatUtc } from "../ui/bits";
 import {
   approvalTargets,
   defaultRaise,
@@ -276,25 +276,13 @@ function PendingCard({ approval: a, snapshot, registry }: { approval: Approval; 
       {raiseRefusals.length > 0 ? (
         <div className="callout callout-warn" data-testid="raise-precheck">
           <strong>This raise would be refused:</strong> the kernel&apos;s checkGrant (run in your browser) finds it larger than the grantor&apos;s own budget.
-          <ul>
-            {raiseRefusals.map((v, i) => (
-              <li key={i}>
-                <span className="code-pill">{v.code}</span> {v.message}
-              </li>
-            ))}
-          </ul>
+          <CodeList items={raiseRefusals} />
         </div>
       ) : null}
       {refusals.length > 0 ? (
         <div className="callout callout-warn" data-testid="approval-precheck">
           <strong>Approving would fail:</strong> the kernel&apos;s checkGrant (run in your browser) refuses the grant it needs, so only refusing is possible.
-          <ul>
-            {refusals.map((v, i) => (
-              <li key={i}>
-                <span className="code-pill">{v.code}</span> {v.message}
-              </li>
-            ))}
-          </ul>
+          <CodeList items={refusals} />
         </div>
       ) : null}
       <ErrorNote error={approve.error ?? refuse.error} />

@@ -7,6 +7,7 @@ import { useCreateGrant } from "@/lib/client/hooks";
 import { checkGrant, type GrantRefusal } from "@/lib/kernel/grant";
 import { validateScope } from "@/lib/kernel/scope";
 import type { Snapshot } from "@/lib/kernel/snapshot";
+import { CodeList } from "../ui/bits";
 import { Dialog, DialogActions } from "../ui/dialog";
 import { WhatIfPreview } from "../what-if/what-if-preview";
 import { BudgetFields } from "./budget-fields";
@@ -288,13 +289,7 @@ export function GrantDialog({ registry, snapshot, viewer, initial, onClose, onGr
           <div className="callout callout-bad" role="alert">
             <strong>The server refused:</strong> {errorMessage(create.error)}
             {serverRefusals ? (
-              <ul>
-                {serverRefusals.map((v, i) => (
-                  <li key={i}>
-                    <span className="code-pill">{v.code}</span> {v.message}
-                  </li>
-                ))}
-              </ul>
+              <CodeList items={serverRefusals} />
             ) : null}
           </div>
         ) : null}

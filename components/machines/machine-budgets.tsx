@@ -6,7 +6,7 @@ import { budgetRefusals, budgetSummary, draftOf, isRaise, leftText, maySetBudget
 import { useSetGrantBudget, type Grant } from "@/lib/client/hooks";
 import type { GrantRefusal } from "@/lib/kernel/grant";
 import { BudgetFields } from "../graph/budget-fields";
-import { ErrorNote } from "../ui/bits";
+import { CodeList, ErrorNote } from "../ui/bits";
 import { Dialog } from "../ui/dialog";
 
 /** "report-q3" or "scope /data/alice": what a grant is over. */
@@ -183,24 +183,12 @@ export function SetBudgetDialog({
         {refusals.length > 0 ? (
           <div className="callout callout-bad" data-testid="budget-refused">
             <strong>The kernel would refuse this budget</strong> (checkGrant in your browser; nothing was sent):
-            <ul>
-              {refusals.map((v, i) => (
-                <li key={i}>
-                  <span className="code-pill">{v.code}</span> {v.message}
-                </li>
-              ))}
-            </ul>
+            <CodeList items={refusals} />
           </div>
         ) : null}
         <ErrorNote error={setBudget.error} prefix="The server refused" />
         {serverRefusals ? (
-          <ul className="small">
-            {serverRefusals.map((v, i) => (
-              <li key={i}>
-                <span className="code-pill">{v.code}</span> {v.message}
-              </li>
-            ))}
-          </ul>
+          <CodeList items={serverRefusals} className="small" />
         ) : null}
         <div className="dialog-actions">
           <button type="button" data-close onClick={onClose}>

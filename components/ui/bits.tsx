@@ -12,6 +12,19 @@ export function ErrorNote({ error, prefix }: { error: unknown; prefix?: string }
   );
 }
 
+/** Reasons with their stable codes (a kernel's refusal, a server's details) as a list. */
+export function CodeList({ items, className }: { items: readonly { code: string; message: string }[]; className?: string }) {
+  return (
+    <ul className={className}>
+      {items.map((v, i) => (
+        <li key={i}>
+          <span className="code-pill">{v.code}</span> {v.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return <div className="empty">Loading {what}…</div>;
 }
