@@ -14,6 +14,7 @@ import { addRuleChange, removeRuleChange } from "./authority/rules";
 import { actorName } from "./authority/shared";
 import { getDb } from "./db/client";
 import { notFound } from "./errors";
+import { Turns } from "./turns";
 
 /**
  * What-if replay (issue 12): "what would this change of authority have done to my machines'
@@ -88,7 +89,17 @@ async function windowItems(machines: string[] | null, last: number, since: strin
   return items;
 }
 
-export async function simulate(principal: HumanPrincipal, body: SimulateRequest) {
+/**
+ * One simulation at a time per process, 32 more waiting, the rest 429: applying a change set holds
+ * the append lock, and previews come in bursts (one per inbox card).
+ */
+const turns = new Turns("what-if simulations", 1, 32);
+
+export function simulate(principal: HumanPrincipal, body: SimulateRequest) {
+  return turns.run(() => simulateNow(principal, body));
+}
+
+async function simulateNow(principal: HumanPrincipal, body: SimulateRequest) {
   const machines = await windowMachines(principal, body.window?.machines);
   const changes = body.changes.map((c) => changeOf(principal, c));
   const { current, proposed } = await proposeChanges(principal, changes);

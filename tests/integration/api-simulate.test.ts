@@ -144,6 +144,18 @@ describe.each(PROVIDERS)("what-if and shadow rules on %s", (_provider, fresh) =>
     expect((await verifyAs(server, a, { actionId: "after-sim", reads: [a.resource] })).body.record.permitted).toBe(true);
   });
 
+  it("a burst of 40 simulations: each answered (signed) or refused 429, one audit entry per answer and none for a refusal", async () => {
+    const newest = (await op(server, "GET", "/audit?limit=1")).entries[0].seq as number;
+    const key = await currentKey(server);
+    const burst = await Promise.all(Array.from({ length: 40 }, () => simulate({ changes: [{ op: "halt", machine: c.machine }] })));
+    const answered = burst.filter((r) => r.status === 200);
+    expect(answered.length + burst.filter((r) => r.status === 429 && r.body.error.code === "RATE_LIMITED").length).toBe(40);
+    expect(answered.length).toBeGreaterThanOrEqual(33);
+    for (const r of answered) expect(verifySimulation(r.body.record, r.body.signature, key)).toBe(true);
+    const entries = (await op(server, "GET", "/audit?limit=100")).entries.filter((e: { seq: number }) => e.seq > newest);
+    expect(entries.map((e: { payload: { op: string } }) => e.payload.op)).toEqual(answered.map(() => "simulate"));
+  });
+
   it("a shadow rule denies nothing, is reported on every matching decision, and blocks the same actions once promoted", async () => {
     const rule = await op(server, "POST", "/rules", { id: `no-b-reads-${b.machine}`, priority: 10, effect: "deny", operations: ["read"], actorPattern: b.machine, scope: "/data", mode: "shadow" });
     expect(rule.mode).toBe("shadow");
