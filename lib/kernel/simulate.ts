@@ -13,6 +13,7 @@
  * verifyDecision or verifyPlanDecision. It proves what the kernel answered for the window; it
  * authorises nothing.
  */
+import { parseAction } from "./action";
 import { fromHex, isHex } from "./bytes";
 import { formatIso, parseIso } from "./iso-time";
 import { isKeyId, keyIdOf, signBytes, signingBytes, SigningError, verifyBytes, type KeyInput } from "./signing";
@@ -109,8 +110,11 @@ export function replayDecisions(current: Snapshot, proposed: Snapshot, items: re
   const flips: SimulationFlip[] = [];
   if (current !== proposed) {
     for (const item of items) {
-      const before = outcomeOf(verify(current, item.action, now));
-      const after = outcomeOf(verify(proposed, item.action, now));
+      // Parsed once: verify takes the parsed action (frozen) without parsing it again.
+      const parsed = parseAction(item.action);
+      const action = parsed.ok ? parsed.action : item.action;
+      const before = outcomeOf(verify(current, action, now));
+      const after = outcomeOf(verify(proposed, action, now));
       if (before.permitted === after.permitted) continue;
       flips.push({ auditSeq: item.auditSeq, actionId: item.actionId, machine: item.machine, before, after });
     }

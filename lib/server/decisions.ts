@@ -240,7 +240,7 @@ async function decideVerify(tx: Tx, audit: AuditAppender, snapshot: Snapshot, jo
   // Budgets (issue 13): the usage of the budgeted claims this action could charge, read in this
   // transaction; the kernel decides with it. Nothing is consumed here (redemption does that).
   const usage = own && snapshot.hasBudgets ? await readUsage(tx, budgetedClaimsFor(snapshot, action, now), now) : undefined;
-  let result = body ? malformed(snapshot, body.reason) : bindActor(verify(snapshot, job.input, now, { taint, usage }), action, job.machineId);
+  let result = body ? malformed(snapshot, body.reason) : bindActor(verify(snapshot, action ?? job.input, now, { taint, usage }), action, job.machineId);
   // One permit per actionId, ever (permits.ts): an identical retry of a permit still good gets it
   // back unchanged; anything else under an id that had its permit is ACTION_ID_REUSED.
   const prior = own ? await priorPermit(tx, job.machineId, action.actionId) : null;

@@ -256,6 +256,26 @@ describe("bad input: actions", () => {
   });
 });
 
+describe("a parsed action is parsed once", () => {
+  it("is frozen with its lists, taken back as it is, and a look-alike copy is parsed in full", () => {
+    const first = parseAction({ actionId: "p1", actor: "bot", reads: ["a", "b"] });
+    if (!first.ok) throw new Error("must parse");
+    const a = first.action;
+    expect(Object.isFrozen(a) && Object.isFrozen(a.reads) && Object.isFrozen(a.writes) && Object.isFrozen(a.delegates) && Object.isFrozen(a.governsHumans)).toBe(true);
+    expect(() => (a.reads as string[]).push("c")).toThrow(TypeError);
+    expect(() => {
+      (a as { coerces: boolean }).coerces = true;
+    }).toThrow(TypeError);
+    const again = parseAction(a);
+    expect(again.ok && again.action).toBe(a);
+    // A copy is not what parseAction returned: it is checked like any input.
+    const copy = { ...a, reads: ["a", "a"] };
+    const refused = parseAction(copy);
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? [] : refused.errors.join(" ")).toMatch(/repeats/);
+  });
+});
+
 describe("bad input: plans", () => {
   it.each(CORPUS.filter(([n]) => n !== "array of objects"))("the plan is %s", (_n, make) => {
     const p = verifyPlan(snap, make(), NOW);
