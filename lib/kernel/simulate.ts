@@ -148,20 +148,8 @@ export interface SimulationRecord {
   readonly keyId: string;
 }
 
-export interface BuildSimulationInput {
-  readonly requestedBy: string;
-  readonly changesDigest: string;
-  readonly current: SnapshotRef;
-  readonly proposed: SnapshotRef;
-  readonly window: SimulationWindow;
-  readonly replayed: number;
-  readonly flips: readonly SimulationFlip[];
-  readonly counts: SimulationCounts;
-  /** Integer ms since the epoch. */
-  readonly now: number;
-  readonly nonce: string;
-  readonly keyId: string;
-}
+/** What buildSimulationRecord takes: the record's content, with the time as integer ms since the epoch. */
+export type BuildSimulationInput = Omit<SimulationRecord, "v" | "kind" | "simulatedAt"> & { readonly now: number };
 
 const NONCE = /^[0-9a-f]{16,128}$/;
 

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditExport } from "@/lib/kernel/audit-export";
-import { PROVIDERS, freshPostgres, type TestDatabase } from "../support/databases";
+import { PROVIDERS, type TestDatabase } from "../support/databases";
+import { startPostgresReplicas, type Replicas } from "../support/replicas";
 import { call, OPERATOR_TOKEN, startServer, type TestServer } from "../support/server";
 import { makeAgent, verifyAs, type Agent } from "../support/world";
 
@@ -250,19 +251,15 @@ describe.each(PROVIDERS)("budgets on %s", (_provider, fresh) => {
 });
 
 describe("budgets across two replicas on one PostgreSQL database", () => {
-  let database: TestDatabase;
+  let replicas: Replicas;
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
-    database = await freshPostgres();
-    a = await startServer({ database: database.config });
-    b = await startServer({ database: database.config, dataDir: a.dataDir });
+    replicas = await startPostgresReplicas();
+    ({ a, b } = replicas);
   }, 180_000);
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await database?.drop();
-  });
+  afterAll(() => replicas?.stop());
 
   it("100 redemptions racing on two replicas against a budget of 10: exactly 10 succeed", async () => {
     const agent = await budgetedAgent(a, "replicas", { maxUses: 10 });

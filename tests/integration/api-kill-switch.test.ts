@@ -4,27 +4,23 @@
  * fail to redeem on both; resuming is an explicit act that restores both.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshPostgres, type TestDatabase } from "../support/databases";
-import { call, OPERATOR_TOKEN, startServer, type TestServer } from "../support/server";
+import { startPostgresReplicas, type Replicas } from "../support/replicas";
+import { call, OPERATOR_TOKEN, type TestServer } from "../support/server";
 import { makeAgent, verifyAs, type Agent } from "../support/world";
 
 describe("kill switch with two servers on one PostgreSQL database", () => {
-  let database: TestDatabase;
+  let replicas: Replicas;
   let a: TestServer;
   let b: TestServer;
   let agent: Agent;
 
   beforeAll(async () => {
-    database = await freshPostgres();
-    a = await startServer({ database: database.config });
     // The second replica shares the database and the signing key (one installation).
-    b = await startServer({ database: database.config, dataDir: a.dataDir });
+    replicas = await startPostgresReplicas();
+    ({ a, b } = replicas);
     agent = await makeAgent(a);
   }, 180_000);
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await database?.drop();
-  });
+  afterAll(() => replicas?.stop());
 
   it("both replicas permit, then a halt on A blocks the next decision on B and voids permits on both", async () => {
     const permitA = await verifyAs(a, agent, { actionId: "pa", reads: [agent.resource] });

@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyDecision } from "@/lib/kernel/signing";
-import { PROVIDERS, freshPostgres, type TestDatabase } from "../support/databases";
+import { PROVIDERS, type TestDatabase } from "../support/databases";
+import { startPostgresReplicas, type Replicas } from "../support/replicas";
 import { call, OPERATOR_TOKEN, startServer, type TestServer } from "../support/server";
 import { makeAgent, verifyAs, type Agent } from "../support/world";
 
@@ -186,19 +187,15 @@ describe.each(PROVIDERS)("expired permits on %s", (_provider, fresh) => {
 });
 
 describe("halts void permits across two replicas on one PostgreSQL database", () => {
-  let database: TestDatabase;
+  let replicas: Replicas;
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
-    database = await freshPostgres();
-    a = await startServer({ database: database.config });
-    b = await startServer({ database: database.config, dataDir: a.dataDir });
+    replicas = await startPostgresReplicas();
+    ({ a, b } = replicas);
   }, 180_000);
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await database?.drop();
-  });
+  afterAll(() => replicas?.stop());
 
   it("a permit from A, a halt and resume through B: the permit redeems on neither", async () => {
     const agent = await makeAgent(a, "replica");
