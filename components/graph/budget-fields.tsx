@@ -25,33 +25,13 @@ export function BudgetFields({
           <span>
             Max uses <span className="hint">(in total)</span>
           </span>
-          <input
-            type="number"
-            min={1}
-            step={1}
-            inputMode="numeric"
-            value={draft.maxUses}
-            disabled={disabled}
-            placeholder="no limit"
-            aria-label="Max uses"
-            onChange={(e) => set({ maxUses: e.target.value })}
-          />
+          <Count label="Max uses" value={draft.maxUses} disabled={disabled} onChange={(maxUses) => set({ maxUses })} />
         </label>
         <label className="field" style={{ marginBottom: 0 }}>
           <span>
             Max cost <span className="hint">(sum of the actions&apos; cost)</span>
           </span>
-          <input
-            type="number"
-            min={0}
-            step={1}
-            inputMode="numeric"
-            value={draft.maxCost}
-            disabled={disabled}
-            placeholder="no limit"
-            aria-label="Max cost"
-            onChange={(e) => set({ maxCost: e.target.value })}
-          />
+          <Count label="Max cost" min={0} value={draft.maxCost} disabled={disabled} onChange={(maxCost) => set({ maxCost })} />
         </label>
       </div>
       <div className="field" style={{ marginTop: 8, marginBottom: 0 }}>
@@ -59,18 +39,7 @@ export function BudgetFields({
           Rate <span className="hint">(at most this many uses in any sliding window)</span>
         </span>
         <div className="row" style={{ flexWrap: "nowrap" }}>
-          <input
-            type="number"
-            min={1}
-            step={1}
-            inputMode="numeric"
-            value={draft.rateUses}
-            disabled={disabled}
-            placeholder="no limit"
-            aria-label="Rate uses"
-            style={{ maxWidth: 120 }}
-            onChange={(e) => set({ rateUses: e.target.value })}
-          />
+          <Count label="Rate uses" narrow value={draft.rateUses} disabled={disabled} onChange={(rateUses) => set({ rateUses })} />
           <select value={draft.ratePeriod} disabled={disabled} aria-label="Rate period" style={{ width: "auto" }} onChange={(e) => set({ ratePeriod: e.target.value as RatePeriod })}>
             {RATE_PERIODS.map((p) => (
               <option key={p.key} value={p.key}>
@@ -80,18 +49,7 @@ export function BudgetFields({
             <option value="custom">per … seconds</option>
           </select>
           {draft.ratePeriod === "custom" ? (
-            <input
-              type="number"
-              min={1}
-              step={1}
-              inputMode="numeric"
-              value={draft.rateSeconds}
-              disabled={disabled}
-              placeholder="seconds"
-              aria-label="Rate seconds"
-              style={{ maxWidth: 120 }}
-              onChange={(e) => set({ rateSeconds: e.target.value })}
-            />
+            <Count label="Rate seconds" placeholder="seconds" narrow value={draft.rateSeconds} disabled={disabled} onChange={(rateSeconds) => set({ rateSeconds })} />
           ) : null}
         </div>
       </div>
@@ -101,5 +59,39 @@ export function BudgetFields({
         </p>
       ) : null}
     </div>
+  );
+}
+
+/** One whole-number ceiling of a budget, kept as the text typed (the draft's owner parses it). */
+function Count({
+  label,
+  value,
+  onChange,
+  disabled,
+  min = 1,
+  placeholder = "no limit",
+  narrow = false,
+}: {
+  label: string;
+  value: string;
+  onChange: (text: string) => void;
+  disabled?: boolean | undefined;
+  min?: number;
+  placeholder?: string;
+  narrow?: boolean;
+}) {
+  return (
+    <input
+      type="number"
+      min={min}
+      step={1}
+      inputMode="numeric"
+      value={value}
+      disabled={disabled}
+      placeholder={placeholder}
+      aria-label={label}
+      {...(narrow ? { style: { maxWidth: 120 } } : {})}
+      onChange={(e) => onChange(e.target.value)}
+    />
   );
 }

@@ -33,9 +33,11 @@ export interface ApplyOptions {
   readonly now: number;
 }
 
-/** The rules of GET /rules as the kernel's policy rules (absent mode = enforced). */
-export function rulesAsPolicies(rules: readonly Pick<ListedRule, "id" | "priority" | "effect" | "operations" | "actorPattern" | "scope" | "description" | "mode">[]): PolicyRule[] {
-  return rules.map((r) => ({
+type RuleFields = Pick<ListedRule, "id" | "priority" | "effect" | "operations" | "actorPattern" | "scope" | "description" | "mode">;
+
+/** A rule's content, the same for the kernel's PolicyRule and for POST /rules (no mode, no null description). */
+function ruleContent(r: RuleFields) {
+  return {
     id: r.id,
     priority: r.priority,
     effect: r.effect,
@@ -43,8 +45,12 @@ export function rulesAsPolicies(rules: readonly Pick<ListedRule, "id" | "priorit
     actorPattern: r.actorPattern,
     scope: r.scope,
     ...(r.description !== null && r.description !== undefined ? { description: r.description } : {}),
-    ...(r.mode === "shadow" ? { mode: "shadow" as const } : {}),
-  }));
+  };
+}
+
+/** The rules of GET /rules as the kernel's policy rules (absent mode = enforced). */
+export function rulesAsPolicies(rules: readonly RuleFields[]): PolicyRule[] {
+  return rules.map((r) => ({ ...ruleContent(r), ...(r.mode === "shadow" ? { mode: "shadow" as const } : {}) }));
 }
 
 /**
@@ -388,17 +394,7 @@ export function describeChange(c: Change): string {
 export function promotionChanges(r: ListedRule): Change[] {
   return [
     { op: "removeRule", rule: r.id },
-    {
-      op: "addRule",
-      id: r.id,
-      priority: r.priority,
-      effect: r.effect,
-      operations: [...r.operations],
-      actorPattern: r.actorPattern,
-      scope: r.scope,
-      ...(r.description !== null ? { description: r.description } : {}),
-      mode: "enforce",
-    },
+    { op: "addRule", ...ruleContent(r), mode: "enforce" },
   ];
 }
 
